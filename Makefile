@@ -1,0 +1,64 @@
+# The organiser's commands. `make up` and `make test` install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+# The CDK CLI writes under the passwd home otherwise (read-only in some CI sandboxes).
+export CDK_HOME ?= $(CURDIR)/.cache/cdk
+CDK := npx --no-install cdk --no-notices
+
+.DEFAULT_GOAL := help
+.PHONY: help setup up down test lint format synth nag-report deploy destroy diff clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned Python and npm packages
+
+up: setup ## rehearse the whole workshop locally (no AWS account, no Docker); report in .local/
+	$(PY) -m workshopctl up
+
+down: ## remove everything the local target created
+	@test -x $(PY) && $(PY) -m workshopctl down || rm -rf .local
+
+test: setup ## lint, then the test suite (synth, nag, cfn-lint, snapshots, properties, local target)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: setup ## ruff lint + format check
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: setup ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+synth: setup ## synthesize every stack into cdk.out through the pinned CDK CLI (security packs run)
+	rm -f cdk.out/validation-report.json
+	$(CDK) synth --all --quiet
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+	@echo "templates: $$(ls cdk.out/*.template.json | tr '\n' ' ')"
+
+nag-report: synth ## list every cdk-nag acknowledgement with its reason
+	$(PY) -m workshopctl nag-report
+
+diff: setup ## what a deploy would change in the account of the shell's credentials
+	$(CDK) diff --all
+
+deploy: synth ## deploy every stack into the account of the shell's credentials
+	$(CDK) deploy --all --require-approval broadening
+
+destroy: setup ## delete every stack (with retention=destroy nothing billable remains)
+	$(CDK) destroy --all --force
+
+clean: down ## remove build output as well (cdk.out, caches); keeps .venv and node_modules
+	rm -rf cdk.out .pytest_cache .ruff_cache .hypothesis .cache

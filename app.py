@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""The workshop's CDK app: one validated config, one line per stack, the security packs on top.
+
+`npx cdk synth` runs this file; tests call :func:`build_app` with cdk.json's context (what the
+CLI would pass) plus their own overrides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+from stacks import nag
+from stacks.data_lake import DataLakeStack
+from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
+
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context the CDK CLI reads from cdk.json (feature flags and the workshop config)."""
+    return dict(json.loads(CDK_JSON.read_text())["context"])
+
+
+def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """Build (not synthesize) the app. ``context`` None means: as given by the CDK CLI."""
+    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    try:
+        # Validate before any construct exists, so a bad value fails fast with one message.
+        config = config_from_context(app.node.get_all_context())
+    except ConfigError as error:
+        raise SystemExit(f"workshop config is invalid:\n{error}") from None
+    add_stacks(app, config)
+    nag.add_security_packs(app)
+    return app
+
+
+def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
+    env = cdk.Environment(account=config.account, region=config.region) if config.account else None
+    for key, value in config.tags.items():
+        cdk.Tags.of(app).add(key, value)
+
+    DataLakeStack(app, f"{config.prefix}-data-lake", config=config, env=env)
+
+
+def main() -> None:
+    # Under the CDK CLI the context (cdk.json + `-c`) arrives in the environment; run directly
+    # (`python app.py`, as the local target does) the app reads cdk.json itself.
+    standalone = "CDK_OUTDIR" not in os.environ
+    app = build_app(
+        cdk_json_context() if standalone else None, outdir="cdk.out" if standalone else None
+    )
+    assembly = app.synth()
+    nag.write_acknowledgements(app, assembly.directory)
+
+
+if __name__ == "__main__":
+    main()

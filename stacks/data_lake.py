@@ -1,0 +1,300 @@
+"""DataLakeStack: the workshop's S3 data lake, its Glue catalog and its Athena workgroup.
+
+Reads top to bottom as data flows: a customer key → the access-log bucket → raw, curated and
+query-results buckets → the vendored datasets copied into raw → a Glue database with one
+explicit table per dataset → an Athena workgroup and the named queries the labs use.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
+from constructs import Construct
+
+from stacks import nag
+from workshopctl.config import WorkshopConfig
+from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
+
+ATHENA_RESULTS_PREFIX = "athena/"
+
+
+class DataLakeStack(cdk.Stack):
+    """Buckets (raw, curated, Athena results, access logs) under one customer KMS key, the
+    vendored datasets in raw, a Glue database with a table per dataset, and an Athena workgroup
+    with enforced, encrypted results, a bytes-scanned cutoff and the workshop's named queries."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: WorkshopConfig, **kwargs
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        self._removal = (
+            cdk.RemovalPolicy.DESTROY if config.destroy_on_teardown else cdk.RemovalPolicy.RETAIN
+        )
+
+        self.data_key = self._data_key()
+        self.access_logs_bucket = self._access_logs_bucket()
+        self.raw_bucket = self._data_bucket("Raw", logs_prefix="raw/")
+        self.curated_bucket = self._data_bucket("Curated", logs_prefix="curated/")
+        self.athena_results_bucket = self._athena_results_bucket()
+        self._vendored_datasets()
+        self.database = self._catalog()
+        self.workgroup = self._workgroup()
+        self._named_queries()
+        self._outputs()
+        nag.acknowledge_cdk_helpers(self)
+        nag.acknowledge_bucket_deployment_role(self, self.raw_bucket)
+
+    # -- encryption ----------------------------------------------------------------------------
+    def _data_key(self) -> kms.Key:
+        return kms.Key(
+            self,
+            "DataKey",
+            description=f"{self._config.prefix}: encrypts the data lake and Athena results",
+            enable_key_rotation=True,
+            # A key scheduled for deletion takes its data with it: keep it whenever data is kept.
+            removal_policy=self._removal,
+            pending_window=cdk.Duration.days(7),
+        )
+
+    # -- buckets -------------------------------------------------------------------------------
+    def _access_logs_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            # S3 server access logging can only deliver to a bucket encrypted with SSE-S3.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            lifecycle_rules=[self._noncurrent_rule(), self._abort_uploads_rule()],
+            **self._common_bucket_settings(),
+        )
+        nag.acknowledge(
+            bucket,
+            "This is the access-log bucket itself: logging it into itself would log its own log "
+            "deliveries without end; its writes come only from the S3 logging service.",
+            "AwsSolutions-S1",
+            "NIST.800.53.R5-S3BucketLoggingEnabled",
+            "HIPAA.Security-S3BucketLoggingEnabled",
+        )
+        nag.acknowledge(
+            bucket,
+            "S3 server access log delivery supports only SSE-S3 (AES256) on the target bucket; "
+            "the logs hold request metadata, never workshop data.",
+            "NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "HIPAA.Security-S3DefaultEncryptionKMS",
+        )
+        self._acknowledge_no_replication(bucket)
+        return bucket
+
+    def _data_bucket(self, name: str, *, logs_prefix: str) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            f"{name}Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.data_key,
+            bucket_key_enabled=True,  # one KMS call per bucket key, not per object: cheaper
+            versioned=True,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix=logs_prefix,
+            lifecycle_rules=[self._noncurrent_rule(), self._abort_uploads_rule()],
+            **self._common_bucket_settings(),
+        )
+        self._acknowledge_no_replication(bucket)
+        return bucket
+
+    def _athena_results_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AthenaResultsBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.data_key,
+            bucket_key_enabled=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix="athena-results/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-query-results",
+                    expiration=cdk.Duration.days(self._config.athena.results_expiry_days),
+                ),
+                self._abort_uploads_rule(),
+            ],
+            **self._common_bucket_settings(),
+        )
+        nag.acknowledge(
+            bucket,
+            "Athena query results are derived copies that any attendee can re-create by re-running "
+            "the query, and they expire after a few days; versioning would only keep deleted "
+            "results around longer.",
+            "NIST.800.53.R5-S3BucketVersioningEnabled",
+            "HIPAA.Security-S3BucketVersioningEnabled",
+        )
+        self._acknowledge_no_replication(bucket)
+        return bucket
+
+    def _common_bucket_settings(self) -> dict:
+        return {
+            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+            "enforce_ssl": True,
+            "minimum_tls_version": 1.2,
+            "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            "removal_policy": self._removal,
+            # Empties every object version on `cdk destroy`; off when data must be retained.
+            "auto_delete_objects": self._config.destroy_on_teardown,
+        }
+
+    def _noncurrent_rule(self) -> s3.LifecycleRule:
+        return s3.LifecycleRule(
+            id="expire-noncurrent-versions",
+            noncurrent_version_expiration=cdk.Duration.days(
+                self._config.data_lake.noncurrent_version_expiry_days
+            ),
+        )
+
+    def _abort_uploads_rule(self) -> s3.LifecycleRule:
+        return s3.LifecycleRule(
+            id="abort-incomplete-multipart-uploads",
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(
+                self._config.data_lake.abort_incomplete_upload_days
+            ),
+        )
+
+    def _acknowledge_no_replication(self, bucket: s3.Bucket) -> None:
+        nag.acknowledge(
+            bucket,
+            nag.NO_REPLICATION,
+            "NIST.800.53.R5-S3BucketReplicationEnabled",
+            "HIPAA.Security-S3BucketReplicationEnabled",
+        )
+
+    # -- data ----------------------------------------------------------------------------------
+    def _vendored_datasets(self) -> None:
+        """Copy data/ into raw as it is laid out (one folder per table, docs/ beside them)."""
+        s3_deployment.BucketDeployment(
+            self,
+            "VendoredDatasets",
+            sources=[s3_deployment.Source.asset(str(DATA_DIR), exclude=list(NOT_DEPLOYED))],
+            destination_bucket=self.raw_bucket,
+            # Teardown is the buckets' auto-delete's job; `prune` would delete attendees' files.
+            prune=False,
+            retain_on_delete=True,
+            memory_limit=512,
+        )
+
+    # -- catalog -------------------------------------------------------------------------------
+    def _catalog(self) -> glue.CfnDatabase:
+        database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=self.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self._config.glue_database_name,
+                description=f"{self._config.prefix}: the workshop's tables over the raw bucket",
+            ),
+        )
+        for dataset in CSV_DATASETS:
+            table = glue.CfnTable(
+                self,
+                f"Table-{dataset.table}",
+                catalog_id=self.account,
+                database_name=self._config.glue_database_name,
+                table_input=self._csv_table_input(dataset),
+            )
+            table.add_resource_dependency(database)
+        return database
+
+    def _csv_table_input(self, dataset: CsvDataset) -> glue.CfnTable.TableInputProperty:
+        return glue.CfnTable.TableInputProperty(
+            name=dataset.table,
+            description=dataset.description,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "csv",
+                "skip.header.line.count": "1",
+                "has_encrypted_data": "true",
+            },
+            storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                location=self.raw_bucket.s3_url_for_object(f"{dataset.raw_prefix}/"),
+                input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                serde_info=_csv_serde(dataset),
+                columns=[
+                    glue.CfnTable.ColumnProperty(name=column.name, type=column.type)
+                    for column in dataset.columns
+                ],
+            ),
+        )
+
+    # -- query -----------------------------------------------------------------------------------
+    def _workgroup(self) -> athena.CfnWorkGroup:
+        return athena.CfnWorkGroup(
+            self,
+            "Workgroup",
+            name=self._config.athena_workgroup_name,
+            description=f"{self._config.prefix}: the workshop's Athena queries",
+            state="ENABLED",
+            # Lets `cdk destroy` delete the workgroup even when it holds named queries and history.
+            recursive_delete_option=self._config.destroy_on_teardown,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=self._config.athena.bytes_scanned_cutoff_mb
+                * 1024
+                * 1024,
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=self.athena_results_bucket.s3_url_for_object(
+                        ATHENA_RESULTS_PREFIX
+                    ),
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS",
+                        kms_key=self.data_key.key_arn,
+                    ),
+                    expected_bucket_owner=self.account,
+                ),
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+            ),
+        )
+
+    def _named_queries(self) -> None:
+        for query in NAMED_QUERIES:
+            named_query = athena.CfnNamedQuery(
+                self,
+                f"Query-{query.name}",
+                name=query.name,
+                description=query.description,
+                database=self._config.glue_database_name,
+                work_group=self.workgroup.ref,
+                query_string=query.sql,
+            )
+            named_query.add_resource_dependency(self.database)
+
+    # -- hand-out ------------------------------------------------------------------------------
+    def _outputs(self) -> None:
+        outputs = {
+            "RawBucketName": self.raw_bucket.bucket_name,
+            "CuratedBucketName": self.curated_bucket.bucket_name,
+            "AthenaResultsBucketName": self.athena_results_bucket.bucket_name,
+            "GlueDatabaseName": self._config.glue_database_name,
+            "AthenaWorkgroupName": self.workgroup.ref,
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
+
+
+def _csv_serde(dataset: CsvDataset) -> glue.CfnTable.SerdeInfoProperty:
+    if dataset.quoted:
+        # OpenCSVSerde strips the double quotes around bank-marketing's strings.
+        return glue.CfnTable.SerdeInfoProperty(
+            serialization_library="org.apache.hadoop.hive.serde2.OpenCSVSerde",
+            parameters={"separatorChar": dataset.delimiter, "quoteChar": '"', "escapeChar": "\\"},
+        )
+    return glue.CfnTable.SerdeInfoProperty(
+        serialization_library="org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+        parameters={"field.delim": dataset.delimiter, "serialization.format": dataset.delimiter},
+    )

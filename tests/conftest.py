@@ -1,0 +1,76 @@
+"""Shared fixtures. Synthesis is slow (jsii + three nag packs), so each distinct config is
+synthesized once per test session and its templates shared by every test that reads them."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+Templates = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    templates: Templates  # stack name → template
+    outdir: Path
+    acknowledgements: list  # stacks.nag.Acknowledgement
+
+    @property
+    def template_files(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesis]:
+    """``synth(**overrides)`` → the synthesized app, once per distinct overrides.
+
+    Nested config keys use ``__`` for the dot: ``synth(athena__results_expiry_days=3)``.
+    """
+    import app as workshop_app  # imported lazily: starting jsii is the slow part
+    from stacks import nag
+
+    cache: dict[tuple, Synthesis] = {}
+
+    def _synth(**overrides: Any) -> Synthesis:
+        key = tuple(sorted((k, json.dumps(v)) for k, v in overrides.items()))
+        if key not in cache:
+            outdir = tmp_path_factory.mktemp("cdk.out")
+            context = workshop_app.cdk_json_context()
+            context.update({k.replace("__", "."): v for k, v in overrides.items()})
+            app = workshop_app.build_app(context, outdir=str(outdir))
+            assembly = app.synth()
+            cache[key] = Synthesis(
+                templates={stack.stack_name: stack.template for stack in assembly.stacks},
+                outdir=outdir,
+                acknowledgements=nag.acknowledgements(app),
+            )
+        return cache[key]
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def templates(synth) -> Templates:
+    """The default workshop config's templates."""
+    return synth().templates
+
+
+@pytest.fixture(scope="session")
+def data_lake(templates) -> dict[str, Any]:
+    return templates["mlws-data-lake"]
+
+
+def resources_of(template: Mapping[str, Any], resource_type: str) -> dict[str, dict]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }

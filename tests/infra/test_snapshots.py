@@ -1,0 +1,45 @@
+"""A JSON snapshot of every stack's template: the diff shows exactly which infrastructure changed.
+
+Asset hashes change with any byte of an asset (a dataset, CDK's own handler code) and say
+nothing about infrastructure, so they are masked. Update after a reviewed change with
+``.venv/bin/pytest tests/infra/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+_ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def masked(template: dict) -> dict:
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_stacks_synthesized(templates):
+    assert templates, "the app synthesized no stack"
+
+
+@pytest.mark.parametrize("stack", ["mlws-data-lake"])
+def test_template_matches_snapshot(templates, stack, snapshot_json):
+    assert masked(templates[stack]) == snapshot_json
+
+
+def test_every_stack_has_a_snapshot_test(templates):
+    parametrized = test_template_matches_snapshot.pytestmark[0].args[1]
+    assert sorted(templates) == sorted(parametrized), "add the new stack to the snapshot test"
+
+
+def test_synthesis_is_deterministic(synth, templates):
+    """Templates depend only on code and config: a second app gives the same bytes."""
+    again = synth(prefix="mlws").templates  # same config, a distinct cache entry
+    assert json.dumps(again, sort_keys=True) == json.dumps(templates, sort_keys=True)

@@ -1,0 +1,326 @@
+"""The one typed workshop configuration that drives every stack and the local target.
+
+Precedence, lowest first:
+  1. the defaults below (a 10-attendee workshop in one account);
+  2. the ``workshop`` object in cdk.json's context;
+  3. a YAML file named by ``-c config=workshop.yaml``;
+  4. single keys given as ``-c key=value`` (nested keys with dots:
+     ``-c athena.results_expiry_days=3``).
+
+A bad value fails before any construct is built, with one message per problem naming the key,
+the value and what is allowed ("attendees: 0 is not allowed; use 1..100").
+
+Pure pydantic: no CDK import here, so the CLI and the local target load the same object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Context keys that belong to the CDK itself (feature flags, CLI settings), never to us.
+_CDK_OWN_KEY = re.compile(r"^(@|aws:|aws-cdk|cdk[-:]|acknowledged-issue-numbers$)")
+
+
+def allowed(text: str) -> dict[str, Any]:
+    """Field metadata: the human description of the allowed values, used in error messages."""
+    return {"json_schema_extra": {"allowed": text}}
+
+
+_NAME = r"^[a-z][a-z0-9-]{0,23}$"
+_INSTANCE = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+AttendeeName = Annotated[str, Field(pattern=_NAME)]
+InstanceType = Annotated[
+    str, Field(pattern=_INSTANCE, **allowed("an ml.* instance type, e.g. ml.m5.xlarge"))
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InstanceTypes(_Section):
+    """SageMaker instance types per job kind. Defaults are the workshop's."""
+
+    notebook: InstanceType = "ml.m5.xlarge"
+    processing: InstanceType = "ml.m5.large"
+    training: InstanceType = "ml.m5.xlarge"
+    endpoint: InstanceType = "ml.m5.large"
+
+
+class Athena(_Section):
+    bytes_scanned_cutoff_mb: int = Field(
+        1024, ge=10, le=1_000_000, **allowed("10..1000000 (MB per query; Athena's minimum is 10)")
+    )
+    results_expiry_days: int = Field(7, ge=1, le=365, **allowed("1..365"))
+
+
+class DataLake(_Section):
+    noncurrent_version_expiry_days: int = Field(30, ge=1, le=3650, **allowed("1..3650"))
+    abort_incomplete_upload_days: int = Field(7, ge=1, le=365, **allowed("1..365"))
+
+
+class Budget(_Section):
+    monthly_usd: float = Field(
+        500.0, gt=0, le=1_000_000, **allowed("a positive amount up to 1000000")
+    )
+    alert_emails: list[Annotated[str, Field(pattern=_EMAIL)]] = Field(
+        default_factory=list, max_length=10, **allowed("up to 10 e-mail addresses")
+    )
+
+    @field_validator("alert_emails", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+
+class Features(_Section):
+    """Switches for the stacks that build on the data lake (each gates its stack once it exists)."""
+
+    attendee_environment: bool = True
+    model_image: bool = True
+    pipelines: bool = True
+    serving: bool = True
+    guardrails: bool = True
+
+
+class WorkshopConfig(_Section):
+    prefix: str = Field(
+        "mlws",
+        pattern=_NAME,
+        **allowed("1-24 characters: lowercase letters, digits and '-', starting with a letter"),
+    )
+    account: str | None = Field(None, pattern=r"^\d{12}$", **allowed("a 12-digit AWS account id"))
+    region: str | None = Field(
+        None, pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$", **allowed("an AWS region, e.g. eu-west-1")
+    )
+    attendees: int | list[AttendeeName] = Field(
+        10,
+        **allowed("1..100, or a list of 1..100 distinct names (lowercase letters, digits, '-')"),
+    )
+    instance_types: InstanceTypes = InstanceTypes()
+    notebook_volume_gb: int = Field(5, ge=5, le=16384, **allowed("5..16384 (GB)"))
+    retention: Literal["destroy", "retain"] = Field("destroy", **allowed("destroy or retain"))
+    athena: Athena = Athena()
+    data_lake: DataLake = DataLake()
+    budget: Budget = Budget()
+    session_end: datetime | None = Field(
+        None, **allowed("an ISO 8601 time with a time zone, e.g. 2026-12-01T17:00:00+01:00")
+    )
+    features: Features = Features()
+
+    @field_validator("attendees", mode="before")
+    @classmethod
+    def _attendees_from_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            return _split_commas(value)
+        return value
+
+    @field_validator("attendees")
+    @classmethod
+    def _attendee_bounds(cls, value: int | list[str]) -> int | list[str]:
+        if isinstance(value, int) and not 1 <= value <= 100:
+            raise ValueError("out of range")
+        distinct = isinstance(value, list) and len(set(value)) == len(value)
+        if isinstance(value, list) and not (1 <= len(value) <= 100 and distinct):
+            raise ValueError("not 1..100 distinct names")
+        return value
+
+    @field_validator("session_end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("no time zone")
+        return value
+
+    # -- derived values every stack uses ---------------------------------------------------
+    @property
+    def attendee_names(self) -> list[str]:
+        """Stable attendee ids: the given names, or attendee-01..attendee-NN."""
+        if isinstance(self.attendees, list):
+            return list(self.attendees)
+        return [f"attendee-{i:02d}" for i in range(1, self.attendees + 1)]
+
+    @property
+    def destroy_on_teardown(self) -> bool:
+        return self.retention == "destroy"
+
+    @property
+    def glue_database_name(self) -> str:
+        """Glue/Athena names allow no '-': the database name is the prefix with '_'."""
+        return f"{self.prefix.replace('-', '_')}_datalake"
+
+    @property
+    def athena_workgroup_name(self) -> str:
+        return f"{self.prefix}-workgroup"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags on every resource: cost allocation and the janitor's scope both key on them."""
+        return {"workshop": self.prefix}
+
+
+class ConfigError(ValueError):
+    """A workshop configuration that cannot be used; the message names every bad key."""
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _set_dotted(target: dict[str, Any], dotted_key: str, value: Any) -> None:
+    *parents, leaf = dotted_key.split(".")
+    node = target
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{dotted_key}: {part} is not a section")
+        node = child
+    node[leaf] = value
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _parse_context_value(value: Any) -> Any:
+    """``-c key=value`` arrives as a string; JSON lists/objects/booleans are accepted too."""
+    if isinstance(value, str) and (value.startswith(("[", "{")) or value in ("true", "false")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _known_keys(model: type[BaseModel] = WorkshopConfig, prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        keys.add(prefix + name)
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _known_keys(annotation, f"{prefix}{name}.")
+    return keys
+
+
+def _field_info(loc: tuple[Any, ...]):
+    """The FieldInfo addressed by a pydantic error location (skipping union/list branches)."""
+    model: type[BaseModel] | None = WorkshopConfig
+    info = None
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            break
+        info = model.model_fields[part]
+        annotation = info.annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    return info
+
+
+def _explain(error: ValidationError) -> str:
+    lines: dict[str, str] = {}
+    for item in error.errors():
+        fields = [part for part in item["loc"] if isinstance(part, str) and not _is_branch(part)]
+        key = ".".join(fields) or "(config)"
+        if key in lines:  # one line per key, even when a union reports each branch
+            continue
+        if item["type"] == "extra_forbidden":
+            lines[key] = f"{key}: unknown key; known keys: {', '.join(sorted(_known_keys()))}"
+            continue
+        info = _field_info(tuple(fields))
+        extra = (info.json_schema_extra or {}) if info else {}
+        hint = extra.get("allowed") if isinstance(extra, dict) else None
+        value = item.get("input")
+        shown = json.dumps(value, default=str) if not isinstance(value, str) else value
+        if hint:
+            lines[key] = f"{key}: {shown} is not allowed; use {hint}"
+        else:
+            lines[key] = f"{key}: {shown} is not allowed; {item['msg']}"
+    return "\n".join(lines.values())
+
+
+def _is_branch(part: str) -> bool:
+    # pydantic names union branches after their types ("int", "list[constrained-str]").
+    return part in {"int", "str", "float", "bool"} or "[" in part or part.startswith("function-")
+
+
+def build_config(
+    defaults: Mapping[str, Any] | None = None,
+    yaml_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> WorkshopConfig:
+    """Merge the layers (see module docstring) and validate; raise ConfigError on bad input."""
+    merged: dict[str, Any] = dict(defaults or {})
+    if yaml_file:
+        path = Path(yaml_file)
+        if not path.is_absolute():
+            path = PROJECT_ROOT / path
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config: {yaml_file} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config: {yaml_file} is not valid YAML: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config: {yaml_file} must hold a mapping of keys to values")
+        merged = _deep_merge(merged, loaded)
+    known = _known_keys()
+    dotted: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ConfigError(f"{key}: unknown key; known keys: {', '.join(sorted(known))}")
+        _set_dotted(dotted, key, _parse_context_value(value))
+    merged = _deep_merge(merged, dotted)
+    try:
+        return WorkshopConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+def config_from_context(context: Mapping[str, Any]) -> WorkshopConfig:
+    """The config as the CDK app sees it: cdk.json's ``workshop`` object plus ``-c`` keys."""
+    defaults = context.get("workshop") or {}
+    if isinstance(defaults, str):  # `-c workshop={...}` arrives as text
+        defaults = json.loads(defaults)
+    overrides = {
+        key: value
+        for key, value in context.items()
+        if key not in ("workshop", "config") and not _CDK_OWN_KEY.match(key)
+    }
+    return build_config(defaults, context.get("config"), overrides)
+
+
+def load_project_config(overrides: Mapping[str, Any] | None = None) -> WorkshopConfig:
+    """The config from cdk.json (for the CLI and the local target, outside a CDK app)."""
+    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text())
+    context = dict(cdk_json.get("context", {}))
+    context.update(overrides or {})
+    return config_from_context(context)
