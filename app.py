@@ -17,6 +17,7 @@ import aws_cdk as cdk
 
 from stacks import nag
 from stacks.data_lake import DataLakeStack
+from stacks.model_image import ModelImageStack
 from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -46,6 +47,8 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
         cdk.Tags.of(app).add(key, value)
 
     DataLakeStack(app, f"{config.prefix}-data-lake", config=config, env=env)
+    if config.features.model_image:
+        ModelImageStack(app, f"{config.prefix}-model-image", config=config, env=env)
 
 
 def main() -> None:

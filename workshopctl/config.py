@@ -42,6 +42,7 @@ def allowed(text: str) -> dict[str, Any]:
     return {"json_schema_extra": {"allowed": text}}
 
 
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365)
 _NAME = r"^[a-z][a-z0-9-]{0,23}$"
 _INSTANCE = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -91,6 +92,16 @@ class Budget(_Section):
         return _split_commas(value)
 
 
+class ModelImage(_Section):
+    """How the bring-your-own container image reaches ECR (Module 7)."""
+
+    build: Literal["codebuild", "docker"] = Field(
+        "codebuild",
+        **allowed("codebuild (built in AWS, no local Docker) or docker (built by `cdk deploy`)"),
+    )
+    keep_images: int = Field(10, ge=1, le=1000, **allowed("1..1000"))
+
+
 class Features(_Section):
     """Switches for the stacks that build on the data lake (each gates its stack once it exists)."""
 
@@ -121,6 +132,10 @@ class WorkshopConfig(_Section):
     athena: Athena = Athena()
     data_lake: DataLake = DataLake()
     budget: Budget = Budget()
+    model_image: ModelImage = ModelImage()
+    log_retention_days: int = Field(
+        30, **allowed(f"one of {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs)")
+    )
     session_end: datetime | None = Field(
         None, **allowed("an ISO 8601 time with a time zone, e.g. 2026-12-01T17:00:00+01:00")
     )
@@ -141,6 +156,13 @@ class WorkshopConfig(_Section):
         distinct = isinstance(value, list) and len(set(value)) == len(value)
         if isinstance(value, list) and not (1 <= len(value) <= 100 and distinct):
             raise ValueError("not 1..100 distinct names")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError("not a CloudWatch Logs retention period")
         return value
 
     @field_validator("session_end")

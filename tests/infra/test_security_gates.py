@@ -14,7 +14,11 @@ from stacks import nag
 from workshopctl.config import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("overrides", [{}, {"retention": "retain"}], ids=["destroy", "retain"])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"retention": "retain"}, {"model_image__build": "docker"}],
+    ids=["destroy", "retain", "docker-image"],
+)
 def test_cfn_lint_reports_nothing(synth, overrides):
     files = synth(**overrides).template_files
     assert files

@@ -14,10 +14,14 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+_IMAGE_TAG = re.compile(r"src-[0-9a-f]{16}")  # the model image's tag: its source's hash
 
 
 def masked(template: dict) -> dict:
-    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+    text = _IMAGE_TAG.sub(
+        "src-<source-hash>", _ASSET_HASH.sub("<asset-hash>", json.dumps(template))
+    )
+    return json.loads(text)
 
 
 @pytest.fixture
@@ -29,7 +33,7 @@ def test_stacks_synthesized(templates):
     assert templates, "the app synthesized no stack"
 
 
-@pytest.mark.parametrize("stack", ["mlws-data-lake"])
+@pytest.mark.parametrize("stack", ["mlws-data-lake", "mlws-model-image"])
 def test_template_matches_snapshot(templates, stack, snapshot_json):
     assert masked(templates[stack]) == snapshot_json
 

@@ -1,0 +1,361 @@
+"""ModelImageStack: the ECR repository for Module 7's bring-your-own container, and its image.
+
+With ``model_image.build=codebuild`` (default) the organiser needs no Docker: the container's
+source (training_code/byom_scikit) is uploaded as an asset, a CodeBuild project builds it for
+linux/amd64 and pushes it tagged with the source's hash, and a custom resource runs that build
+during `cdk deploy` and waits for it, so the image exists when the deploy ends. With
+``model_image.build=docker`` the CDK CLI builds it locally instead (DockerImageAsset).
+Other stacks read :attr:`image_uri`.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from stacks import nag
+from workshopctl.config import PROJECT_ROOT, WorkshopConfig
+
+CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
+IMAGE_BUILD_HANDLER = PROJECT_ROOT / "lambdas" / "image_build"
+SOURCE_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
+# Docker Hub throttles anonymous pulls from CodeBuild's shared addresses; ECR Public mirrors the
+# official images without that limit.
+BASE_IMAGE = "public.ecr.aws/docker/library/python:3.13-slim-trixie"
+BUILD_TIMEOUT = cdk.Duration.minutes(30)
+
+
+class ModelImageStack(cdk.Stack):
+    """The workshop's ECR repository (scan on push, immutable tags, KMS, lifecycle) and the
+    build that puts the bring-your-own scikit-learn image in it."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: WorkshopConfig, **kwargs
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        self._removal = (
+            cdk.RemovalPolicy.DESTROY if config.destroy_on_teardown else cdk.RemovalPolicy.RETAIN
+        )
+        self.key = self._key()
+        self.repository = self._repository()
+        if config.model_image.build == "docker":
+            self.image_uri = self._docker_image()
+        else:
+            self.image_uri = self._codebuild_image()
+        cdk.CfnOutput(self, "RepositoryUri", value=self.repository.repository_uri)
+        cdk.CfnOutput(self, "ImageUri", value=self.image_uri)
+
+    # -- repository ------------------------------------------------------------------------------
+    def _key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "ImageKey",
+            description=f"{self._config.prefix}: encrypts model images, build artifacts and logs",
+            enable_key_rotation=True,
+            removal_policy=self._removal,
+            pending_window=cdk.Duration.days(7),
+        )
+        # CloudWatch Logs encrypts the build and function log groups with this key.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": (
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"
+                        )
+                    }
+                },
+            )
+        )
+        return key
+
+    def _repository(self) -> ecr.Repository:
+        return ecr.Repository(
+            self,
+            "Repository",
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=self.key,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    description="keep the newest images only",
+                    max_image_count=self._config.model_image.keep_images,
+                )
+            ],
+            empty_on_delete=self._config.destroy_on_teardown,
+            removal_policy=self._removal,
+        )
+
+    # -- image, built locally by the CDK CLI ------------------------------------------------------
+    def _docker_image(self) -> str:
+        asset = ecr_assets.DockerImageAsset(
+            self,
+            "DockerImage",
+            directory=str(CONTAINER_SOURCE),
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            exclude=SOURCE_EXCLUDES,
+        )
+        return asset.image_uri
+
+    # -- image, built in CodeBuild ---------------------------------------------------------------
+    def _codebuild_image(self) -> str:
+        source = s3_assets.Asset(
+            self, "ContainerSource", path=str(CONTAINER_SOURCE), exclude=SOURCE_EXCLUDES
+        )
+        tag = f"src-{source.asset_hash[:16]}"
+        project = self._build_project(source)
+        build_function = self._build_function(project)
+        image = cdk.CustomResource(
+            self,
+            "ModelImage",
+            service_token=build_function.function_arn,
+            resource_type="Custom::ModelImage",
+            properties={
+                "ProjectName": project.project_name,
+                "RepositoryName": self.repository.repository_name,
+                "RepositoryUri": self.repository.repository_uri,
+                "ImageTag": tag,
+            },
+        )
+        return image.get_att_string("ImageUri")
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=logs.RetentionDays(self._retention_enum()),
+            encryption_key=self.key,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+
+    def _retention_enum(self) -> str:
+        return {
+            1: "ONE_DAY",
+            3: "THREE_DAYS",
+            5: "FIVE_DAYS",
+            7: "ONE_WEEK",
+            14: "TWO_WEEKS",
+            30: "ONE_MONTH",
+            60: "TWO_MONTHS",
+            90: "THREE_MONTHS",
+            180: "SIX_MONTHS",
+            365: "ONE_YEAR",
+        }[self._config.log_retention_days]
+
+    def _build_project(self, source: s3_assets.Asset) -> codebuild.Project:
+        log_group = self._log_group("BuildLogs")
+        role = iam.Role(
+            self,
+            "BuildRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description="Builds the model image from the uploaded source and pushes it to ECR",
+        )
+        project = codebuild.Project(
+            self,
+            "ImageBuild",
+            description="Builds training_code/byom_scikit for linux/amd64 and pushes it to ECR",
+            # The role's grants are written out in a managed policy below, statement by statement.
+            role=role.without_policy_updates(),
+            source=codebuild.Source.s3(bucket=source.bucket, path=source.s3_object_key),
+            environment=codebuild.BuildEnvironment(
+                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                compute_type=codebuild.ComputeType.SMALL,
+                privileged=True,
+            ),
+            environment_variables={
+                "REPOSITORY_URI": codebuild.BuildEnvironmentVariable(
+                    value=self.repository.repository_uri
+                ),
+                "REGISTRY": codebuild.BuildEnvironmentVariable(
+                    value=f"{cdk.Aws.ACCOUNT_ID}.dkr.ecr.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"
+                ),
+                "BASE_IMAGE": codebuild.BuildEnvironmentVariable(value=BASE_IMAGE),
+                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value="set-by-the-deploy"),
+            },
+            build_spec=codebuild.BuildSpec.from_object(_BUILD_SPEC),
+            encryption_key=self.key,
+            timeout=BUILD_TIMEOUT,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
+            ),
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "BuildPolicy",
+            description="Exactly what the model-image build does",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadContainerSource",
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[source.bucket.arn_for_objects(source.s3_object_key)],
+                ),
+                iam.PolicyStatement(
+                    sid="EcrLogin",
+                    actions=["ecr:GetAuthorizationToken"],
+                    resources=["*"],  # AWS defines this action on no resource
+                ),
+                iam.PolicyStatement(
+                    sid="PushModelImage",
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:UploadLayerPart",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:PutImage",
+                    ],
+                    resources=[self.repository.repository_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="WriteBuildLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="UseImageKey",
+                    actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    resources=[self.key.key_arn],
+                ),
+            ],
+        )
+        project.node.add_dependency(policy)
+        nag.acknowledge(
+            project,
+            "`docker build` inside CodeBuild needs privileged mode (it runs the Docker daemon); "
+            "the project builds only this repository's own source, uploaded by the deploy, and "
+            "holds no credentials besides its role.",
+            "AwsSolutions-CB3",
+        )
+        nag.acknowledge(
+            project,
+            "The source is an S3 object (the container source uploaded as a CDK asset), not a "
+            "GitHub or Bitbucket repository, so there is no repository URL or OAuth to check; "
+            "the rule cannot resolve the S3 location token and reports it anyway.",
+            "HIPAA.Security-CodeBuildProjectSourceRepoUrl",
+        )
+        nag.acknowledge(
+            policy,
+            "ecr:GetAuthorizationToken has no resource-level permissions (AWS requires "
+            "Resource '*'); the log-group ARN ends in ':*' because CloudWatch Logs addresses "
+            "log streams beneath it.",
+            "AwsSolutions-IAM5[Resource::*]",
+            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(log_group.node.default_child)}"
+            ".Arn>]",
+        )
+        return project
+
+    def _build_function(self, project: codebuild.Project) -> lambda_.Function:
+        log_group = self._log_group("BuildFunctionLogs")
+        role = iam.Role(
+            self,
+            "BuildFunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Starts and watches the model-image build during cdk deploy",
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "BuildFunctionPolicy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="RunImageBuild",
+                    actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                    resources=[project.project_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="SkipExistingImage",
+                    actions=["ecr:DescribeImages"],
+                    resources=[self.repository.repository_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="WriteFunctionLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+            ],
+        )
+        function = lambda_.Function(
+            self,
+            "BuildFunction",
+            description="Custom resource: build the model image in CodeBuild and wait for it",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(IMAGE_BUILD_HANDLER), exclude=SOURCE_EXCLUDES),
+            role=role.without_policy_updates(),
+            timeout=cdk.Duration.minutes(15),
+            memory_size=256,
+            log_group=log_group,
+            # One deploy builds one image; a second concurrent build would only duplicate it.
+            reserved_concurrent_executions=2,
+        )
+        function.node.add_dependency(policy)
+        nag.acknowledge(
+            policy,
+            "The log-group ARN ends in ':*' because CloudWatch Logs addresses log streams "
+            "beneath it; the statement names this function's own log group only.",
+            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(log_group.node.default_child)}"
+            ".Arn>]",
+        )
+        nag.acknowledge(
+            function,
+            "Invoked only by CloudFormation during deploys; it answers every request (even on "
+            "error) through CloudFormation's response URL, so a dead-letter queue would never "
+            "receive anything the stack events do not already show.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        nag.acknowledge(
+            function,
+            "It calls only the CodeBuild and ECR APIs and CloudFormation's pre-signed S3 "
+            "response URL; the workshop has no VPC endpoints for those, and a NAT-only VPC would "
+            "add cost without narrowing what the function can reach.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+        return function
+
+
+_BUILD_SPEC = {
+    "version": "0.2",
+    "phases": {
+        "pre_build": {
+            "commands": [
+                "aws ecr get-login-password --region $AWS_REGION"
+                " | docker login --username AWS --password-stdin $REGISTRY",
+            ]
+        },
+        "build": {
+            "commands": [
+                "docker build --platform linux/amd64 --build-arg PYTHON_IMAGE=$BASE_IMAGE"
+                " --tag $REPOSITORY_URI:$IMAGE_TAG .",
+            ]
+        },
+        "post_build": {
+            "commands": [
+                # post_build runs after a failed build too: push only what was built.
+                '[ "$CODEBUILD_BUILD_SUCCEEDING" = "1" ] && docker push $REPOSITORY_URI:$IMAGE_TAG',
+            ]
+        },
+    },
+}
