@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from workshopctl.config import PROJECT_ROOT
+from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.report import terminal_summary, write_html
 from workshopctl.local.synth_step import SynthStep
@@ -16,7 +17,7 @@ DEFAULT_ROOT = PROJECT_ROOT / ".local"
 
 def all_steps() -> list[Step]:
     """The workshop's modules in the order they are taught; each adds one line here."""
-    return [SynthStep(), DataLakeStep()]
+    return [SynthStep(), DataLakeStep(), ByomScikitStep()]
 
 
 def _step_logger(step_started: float):
