@@ -6,8 +6,8 @@ import importlib.util
 import json
 import sys
 import threading
-from typing import ClassVar
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import boto3
 import pytest
