@@ -44,7 +44,7 @@ format: setup ## apply ruff's fixes and formatting
 
 synth: setup ## synthesize every stack into cdk.out through the pinned CDK CLI (security packs run)
 	rm -f cdk.out/validation-report.json
-	$(CDK) synth --all --quiet
+	$(CDK) synth --quiet
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 	@echo "templates: $$(ls cdk.out/*.template.json | tr '\n' ' ')"
 
