@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from workshopctl.config import PROJECT_ROOT
 from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
+from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
 from workshopctl.local.report import terminal_summary, write_html
 from workshopctl.local.synth_step import SynthStep
 from workshopctl.local.workspace import Step, StepReport, Workspace, timed
@@ -17,7 +18,14 @@ DEFAULT_ROOT = PROJECT_ROOT / ".local"
 
 def all_steps() -> list[Step]:
     """The workshop's modules in the order they are taught; each adds one line here."""
-    return [SynthStep(), DataLakeStep(), ByomScikitStep()]
+    return [
+        SynthStep(),
+        DataLakeStep(),  # module 2: data engineering
+        BikeSharingStep(),  # modules 2-3: regression
+        BankMarketingStep("workshop"),  # module 5: classification
+        TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
+        ByomScikitStep(),  # module 7: bring-your-own container
+    ]
 
 
 def _step_logger(step_started: float):
