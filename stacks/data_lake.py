@@ -16,6 +16,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from stacks import nag
+from stacks.constructs.teardown import customer_key, removal_policy
 from workshopctl.config import WorkshopConfig
 from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
 
@@ -32,9 +33,7 @@ class DataLakeStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
-        self._removal = (
-            cdk.RemovalPolicy.DESTROY if config.destroy_on_teardown else cdk.RemovalPolicy.RETAIN
-        )
+        self._removal = removal_policy(config)
 
         self.data_key = self._data_key()
         self.access_logs_bucket = self._access_logs_bucket()
@@ -51,14 +50,11 @@ class DataLakeStack(cdk.Stack):
 
     # -- encryption ----------------------------------------------------------------------------
     def _data_key(self) -> kms.Key:
-        return kms.Key(
+        return customer_key(
             self,
             "DataKey",
-            description=f"{self._config.prefix}: encrypts the data lake and Athena results",
-            enable_key_rotation=True,
-            # A key scheduled for deletion takes its data with it: keep it whenever data is kept.
-            removal_policy=self._removal,
-            pending_window=cdk.Duration.days(7),
+            config=self._config,
+            purpose="encrypts the data lake and Athena results",
         )
 
     # -- buckets -------------------------------------------------------------------------------

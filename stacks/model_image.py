@@ -22,6 +22,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from stacks import nag
+from stacks.constructs.teardown import customer_key, removal_policy
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 
 CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
@@ -42,9 +43,7 @@ class ModelImageStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self._config = config
-        self._removal = (
-            cdk.RemovalPolicy.DESTROY if config.destroy_on_teardown else cdk.RemovalPolicy.RETAIN
-        )
+        self._removal = removal_policy(config)
         self.key = self._key()
         self.repository = self._repository()
         if config.model_image.build == "docker":
@@ -56,13 +55,11 @@ class ModelImageStack(cdk.Stack):
 
     # -- repository ------------------------------------------------------------------------------
     def _key(self) -> kms.Key:
-        key = kms.Key(
+        key = customer_key(
             self,
             "ImageKey",
-            description=f"{self._config.prefix}: encrypts model images, build artifacts and logs",
-            enable_key_rotation=True,
-            removal_policy=self._removal,
-            pending_window=cdk.Duration.days(7),
+            config=self._config,
+            purpose="encrypts model images, build artifacts and logs",
         )
         # CloudWatch Logs encrypts the build and function log groups with this key.
         key.add_to_resource_policy(
