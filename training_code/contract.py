@@ -249,6 +249,24 @@ def run_job(main: Callable[[], None], failure_files: Iterable[Path]) -> None:
         sys.exit(1)
 
 
+def run_training_job(
+    train: Callable[[TrainingPaths], object], description: str, argv: list[str] | None = None
+) -> None:
+    """The entry point every training program shares: resolve the roots, run, report failure.
+
+    ``--opt-ml`` moves the whole /opt/ml tree (default $SM_ROOT or /opt/ml). SageMaker script
+    mode also passes hyperparameters as ``--name value``; they are read from
+    hyperparameters.json instead, so unknown arguments are tolerated.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--opt-ml", help="stand-in for /opt/ml")
+    args, _ = parser.parse_known_args(argv)
+    paths = TrainingPaths.resolve(args.opt_ml)
+    run_job(lambda: train(paths), [paths.failure_file])
+
+
 def processing_failure_files(root: Path) -> list[Path]:
     """Processing jobs surface ``output/message``; ``output/failure`` keeps one rule for all."""
     return [root / "output" / "message", root / "output" / "failure"]

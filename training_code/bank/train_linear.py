@@ -9,7 +9,6 @@ definitions apply to both models.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from training_code.contract import (
     Hyperparameters,
     TrainingPaths,
     read_hyperparameters,
-    run_job,
+    run_training_job,
 )
 
 MODEL_FILE = "model.joblib"
@@ -61,12 +60,7 @@ def train(paths: TrainingPaths) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point; ``--opt-ml`` moves the whole /opt/ml tree (default $SM_ROOT or /opt/ml)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--opt-ml", help="stand-in for /opt/ml")
-    args, _ = parser.parse_known_args(argv)
-    paths = TrainingPaths.resolve(args.opt_ml)
-    run_job(lambda: train(paths), [paths.failure_file])
+    run_training_job(train, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ min_child_weight=6, subsample=0.8, num_round=100, eval_metric=auc), not the buil
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from training_code.contract import (
     TrainingPaths,
     read_content_type,
     read_hyperparameters,
-    run_job,
+    run_training_job,
 )
 
 MODEL_FILE = "xgboost-model"
@@ -186,12 +185,7 @@ def load_booster(model_file: Path) -> xgb.Booster:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point; ``--opt-ml`` moves the whole /opt/ml tree (default $SM_ROOT or /opt/ml)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--opt-ml", help="stand-in for /opt/ml")
-    args, _ = parser.parse_known_args(argv)
-    paths = TrainingPaths.resolve(args.opt_ml)
-    run_job(lambda: train(paths), [paths.failure_file])
+    run_training_job(train, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

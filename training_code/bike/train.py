@@ -12,7 +12,6 @@ Writes ``model.joblib`` and ``model.json`` to the model dir, and logs
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ from training_code.contract import (
     TrainingPaths,
     data_files,
     read_hyperparameters,
-    run_job,
+    run_training_job,
 )
 from training_code.quality_report import rmsle
 
@@ -89,14 +88,7 @@ def train(paths: TrainingPaths) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point; ``--opt-ml`` moves the whole /opt/ml tree (default $SM_ROOT or /opt/ml)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--opt-ml", help="stand-in for /opt/ml")
-    # SageMaker script mode also passes hyperparameters as --name value; they are read from
-    # hyperparameters.json instead, so unknown arguments are tolerated.
-    args, _ = parser.parse_known_args(argv)
-    paths = TrainingPaths.resolve(args.opt_ml)
-    run_job(lambda: train(paths), [paths.failure_file])
+    run_training_job(train, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
