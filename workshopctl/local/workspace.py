@@ -34,7 +34,8 @@ class Workspace:
         return path
 
     def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=False) if self.root.exists() else None
+        if self.root.exists():
+            shutil.rmtree(self.root)
 
 
 @dataclass
