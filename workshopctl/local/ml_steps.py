@@ -27,6 +27,7 @@ DATA = REPO_ROOT / "data"
 ROUND_LINE = re.compile(r"^\[\d+\]#011")  # per-round XGBoost lines: too many to show all
 BANK_AUC_TARGETS = {"workshop": 0.78, "recommended": 0.80}
 TUNING_SECONDS_TARGET = 90.0
+WORKSHOP_SPLIT_SEED = 1729  # the original notebook's shuffle seed
 # The workshop's XGBoost hyperparameters (module 5), spelled out as SageMaker passes them.
 WORKSHOP_XGBOOST = {
     "objective": "binary:logistic", "eval_metric": "auc", "num_round": "100", "max_depth": "5",
@@ -159,16 +160,24 @@ class BikeSharingStep:
         return report
 
 
-def prepare_bank(workspace: Workspace, feature_set: str, log: Log) -> Path:
-    """Run the bank prepare job for a feature set; returns the prepared folder."""
+def bank_case(feature_set: str, split_seed: int) -> str:
+    """Folder of one (feature set, split seed) case; the workshop's seed keeps the plain name."""
+    return feature_set if split_seed == WORKSHOP_SPLIT_SEED else f"{feature_set}-seed{split_seed}"
+
+
+def prepare_bank(
+    workspace: Workspace, feature_set: str, log: Log, split_seed: int = WORKSHOP_SPLIT_SEED
+) -> Path:
+    """Run the bank prepare job for a feature set and split seed; returns the prepared folder."""
     raw = stage_raw(workspace, "bank-marketing/bank-additional-full.csv")
-    prepared = workspace.bucket("curated") / "bank-marketing" / feature_set / "prepared"
-    work = workspace.bucket("work") / "bank-marketing" / feature_set
-    log(f"bank-marketing: prepare ({feature_set} features, 70/20/10 split, seed 1729)")
+    case = bank_case(feature_set, split_seed)
+    prepared = workspace.bucket("curated") / "bank-marketing" / case / "prepared"
+    work = workspace.bucket("work") / "bank-marketing" / case
+    log(f"bank-marketing: prepare ({feature_set} features, 70/20/10 split, seed {split_seed})")
     run_program(
         "training_code.bank.prepare",
         ["--opt-ml", work / "prepare", "--input", raw, "--output", prepared,
-         "--feature-set", feature_set],
+         "--feature-set", feature_set, "--seed", split_seed],
         log,
     )  # fmt: skip
     return prepared
@@ -230,20 +239,27 @@ class TuningStep:
 
     name = "tuning"
 
-    def __init__(self, feature_set: str = "workshop", max_jobs: int | None = None):
+    def __init__(
+        self,
+        feature_set: str = "workshop",
+        max_jobs: int | None = None,
+        split_seed: int = WORKSHOP_SPLIT_SEED,
+    ):
         self.feature_set = feature_set
         self.max_jobs = max_jobs
+        self.split_seed = split_seed
 
     def run(self, workspace: Workspace, log: Log) -> StepReport:
-        prepared = prepare_bank(workspace, self.feature_set, log)
+        prepared = prepare_bank(workspace, self.feature_set, log, self.split_seed)
+        case = bank_case(self.feature_set, self.split_seed)
         curated = prepared.parent
         tuning = curated / "tuning"
         if tuning.exists():
             shutil.rmtree(tuning)
         args = ["--train", prepared / "train", "--validation", prepared / "validation",
                 "--output", tuning, "--work",
-                workspace.bucket("work") / "bank-marketing" / self.feature_set / "tuning-jobs",
-                "--job-prefix", f"bank-{self.feature_set}"]  # fmt: skip
+                workspace.bucket("work") / "bank-marketing" / case / "tuning-jobs",
+                "--job-prefix", f"bank-{case}"]  # fmt: skip
         if self.max_jobs:
             args += ["--max-jobs", self.max_jobs]
         log(f"tuning: {self.max_jobs or 'spec'} jobs over the spec's ranges ({self.feature_set})")
