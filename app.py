@@ -16,7 +16,9 @@ from typing import Any
 import aws_cdk as cdk
 
 from stacks import nag
+from stacks.attendee_environment import AttendeeEnvironmentStack
 from stacks.data_lake import DataLakeStack
+from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
 from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
 
@@ -46,9 +48,32 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
 
-    DataLakeStack(app, f"{config.prefix}-data-lake", config=config, env=env)
+    data_lake = DataLakeStack(app, f"{config.prefix}-data-lake", config=config, env=env)
+    model_image = None
     if config.features.model_image:
-        ModelImageStack(app, f"{config.prefix}-model-image", config=config, env=env)
+        model_image = ModelImageStack(app, f"{config.prefix}-model-image", config=config, env=env)
+    attendee_environment = None
+    if config.features.attendee_environment:
+        attendee_environment = AttendeeEnvironmentStack(
+            app,
+            f"{config.prefix}-attendee-environment",
+            config=config,
+            data_lake=data_lake,
+            model_image=model_image,
+            env=env,
+        )
+    if config.features.guardrails:
+        guardrails = GuardrailsStack(
+            app,
+            f"{config.prefix}-guardrails",
+            config=config,
+            attendee_environment=attendee_environment,
+            env=env,
+        )
+        # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
+        for stack in (data_lake, model_image, attendee_environment):
+            if stack is not None:
+                guardrails.add_dependency(stack)
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ explicit table per dataset → an Athena workgroup and the named queries the lab
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
@@ -45,6 +47,7 @@ class DataLakeStack(cdk.Stack):
         self.workgroup = self._workgroup()
         self._named_queries()
         self._outputs()
+        self.exports = self._named_exports()
         nag.acknowledge_cdk_helpers(self)
         nag.acknowledge_bucket_deployment_role(self, self.raw_bucket)
 
@@ -271,6 +274,18 @@ class DataLakeStack(cdk.Stack):
             named_query.add_resource_dependency(self.database)
 
     # -- hand-out ------------------------------------------------------------------------------
+    def _named_exports(self) -> DataLakeExports:
+        def export(name: str, value: str) -> str:
+            return self.export_value(value, name=f"{self.stack_name}:{name}")
+
+        return DataLakeExports(
+            raw_bucket_arn=export("RawBucketArn", self.raw_bucket.bucket_arn),
+            curated_bucket_arn=export("CuratedBucketArn", self.curated_bucket.bucket_arn),
+            athena_results_bucket_arn=export(
+                "AthenaResultsBucketArn", self.athena_results_bucket.bucket_arn
+            ),
+        )
+
     def _outputs(self) -> None:
         outputs = {
             "RawBucketName": self.raw_bucket.bucket_name,
@@ -281,6 +296,20 @@ class DataLakeStack(cdk.Stack):
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
+
+
+@dataclass(frozen=True)
+class DataLakeExports:
+    """Bucket ARNs for other stacks' policies, through exports with names known before synth.
+
+    Policies that grant ``<bucket ARN>/prefix/*`` raise wildcard findings whose ids contain the
+    ARN's CloudFormation spelling; a named export makes that spelling predictable, so each
+    finding can be acknowledged next to its statement.
+    """
+
+    raw_bucket_arn: str
+    curated_bucket_arn: str
+    athena_results_bucket_arn: str
 
 
 def _csv_serde(dataset: CsvDataset) -> glue.CfnTable.SerdeInfoProperty:

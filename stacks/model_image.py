@@ -23,7 +23,7 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.constructs.exact_role import exact_role
-from stacks.constructs.teardown import customer_key, removal_policy
+from stacks.constructs.teardown import customer_key, encrypted_log_group, removal_policy
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 
 CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
@@ -61,27 +61,7 @@ class ModelImageStack(cdk.Stack):
             "ImageKey",
             config=self._config,
             purpose="encrypts model images, build artifacts and logs",
-        )
-        # CloudWatch Logs encrypts the build and function log groups with this key.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
-                resources=["*"],  # in a key policy, "*" means this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"
-                        )
-                    }
-                },
-            )
+            for_log_groups=True,  # the build and function log groups
         )
         return key
 
@@ -137,27 +117,7 @@ class ModelImageStack(cdk.Stack):
         return image.get_att_string("ImageUri")
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:
-        return logs.LogGroup(
-            self,
-            construct_id,
-            retention=logs.RetentionDays(self._retention_enum()),
-            encryption_key=self.key,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
-
-    def _retention_enum(self) -> str:
-        return {
-            1: "ONE_DAY",
-            3: "THREE_DAYS",
-            5: "FIVE_DAYS",
-            7: "ONE_WEEK",
-            14: "TWO_WEEKS",
-            30: "ONE_MONTH",
-            60: "TWO_MONTHS",
-            90: "THREE_MONTHS",
-            180: "SIX_MONTHS",
-            365: "ONE_YEAR",
-        }[self._config.log_retention_days]
+        return encrypted_log_group(self, construct_id, config=self._config, key=self.key)
 
     def _build_project(self, source: s3_assets.Asset) -> codebuild.Project:
         log_group = self._log_group("BuildLogs")

@@ -10,6 +10,7 @@ instead of a copy per stack.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -163,3 +164,62 @@ def _is_cdk_helper(resource: Construct) -> bool:
             "CustomResourceProvider",
         )
     )
+
+
+# -- wildcards in policies written out by hand -------------------------------------------------
+
+
+def flatten_reference(stack: cdk.Stack, value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag spells it in a granular finding id.
+
+    The same rendering as cdk-nag's ``flattenCfnReference``: ``Ref`` → ``<Name>``, ``GetAtt`` →
+    ``<Logical.Attr>``, ``ImportValue`` → the export name, ``Join`` joined, ``Sub`` with ``<>``.
+    """
+
+    def visit(node: object) -> str:
+        if node is None:
+            return ""
+        if isinstance(node, str):
+            return node.replace("${", "<").replace("}", ">")
+        if isinstance(node, dict):
+            if "Fn::Join" in node:
+                delimiter, items = node["Fn::Join"]
+                return delimiter.join(visit(item) for item in items)
+            if "Fn::Sub" in node:
+                return visit(node["Fn::Sub"])
+            if "Fn::GetAtt" in node:
+                resource, attribute = node["Fn::GetAtt"]
+                return f"<{visit(resource)}.{visit(attribute)}>"
+            if "Fn::ImportValue" in node:
+                return visit(node["Fn::ImportValue"])
+            if "Ref" in node:
+                return f"<{visit(node['Ref'])}>"
+        return json.dumps(node, separators=(",", ":"))
+
+    return visit(stack.resolve(value))
+
+
+def wildcard_findings(stack: cdk.Stack, statement: iam.PolicyStatement) -> list[str]:
+    """The ``AwsSolutions-IAM5`` finding ids that ``statement``'s wildcards raise."""
+    actions = [f"Action::{action}" for action in statement.actions if "*" in action]
+    resources = []
+    for resource in statement.resources:
+        flat = flatten_reference(stack, resource)
+        if "*" in flat:
+            resources.append(f"Resource::{flat}")
+    return [f"AwsSolutions-IAM5[{item}]" for item in (*actions, *resources)]
+
+
+def acknowledge_wildcards(
+    policy: iam.ManagedPolicy, statements: Sequence[tuple[iam.PolicyStatement, str]]
+) -> None:
+    """Acknowledge each statement's wildcard findings on ``policy`` with that statement's reason.
+
+    Cross-stack values must reach the policy through named exports (``Stack.export_value`` with
+    a name) so the finding ids are known before synthesis.
+    """
+    stack = cdk.Stack.of(policy)
+    for statement, reason in statements:
+        findings = wildcard_findings(stack, statement)
+        if findings:
+            acknowledge(policy, reason, *findings)

@@ -102,6 +102,75 @@ class ModelImage(_Section):
     keep_images: int = Field(10, ge=1, le=1000, **allowed("1..1000"))
 
 
+# Where attendees write in the curated bucket: their own prefix, and one shared scratch prefix.
+# The janitor deletes exactly these prefixes after the event.
+ATTENDEES_PREFIX = "attendees/"
+SCRATCH_PREFIX = "scratch/"
+
+ORIGINAL_LAB_REPOSITORIES = (
+    "https://github.com/CloudaYolla/ArchitectingMLonAWS",
+    "https://github.com/awslabs/amazon-sagemaker-examples",
+)
+_REPOSITORY = r"^https://[A-Za-z0-9.-]+/[A-Za-z0-9._/-]+$"
+
+
+class AttendeeEnvironment(_Section):
+    """Module 1's set-up: one notebook per attendee, its network, permissions and lifecycle."""
+
+    environment: Literal["notebook"] = Field(
+        "notebook", **allowed("notebook (one SageMaker notebook instance per attendee)")
+    )
+    network: Literal["vpc", "direct"] = Field(
+        "vpc",
+        **allowed(
+            "vpc (private subnets, egress through one NAT gateway) or direct (no VPC, cheaper)"
+        ),
+    )
+    permissions: Literal["least-privilege", "seed"] = Field(
+        "least-privilege",
+        **allowed(
+            "least-privilege (roles scoped to the workshop) or seed (the original workshop's "
+            "AWS-managed policies)"
+        ),
+    )
+    root_access: bool = Field(False, **allowed("true or false"))
+    platform: Literal["notebook-al2-v3"] = Field(
+        "notebook-al2-v3", **allowed("notebook-al2-v3 (Amazon Linux 2, JupyterLab 4)")
+    )
+    idle_minutes: int = Field(60, ge=0, le=1440, **allowed("0..1440 (0 turns auto-stop off)"))
+    lab_repositories: list[Annotated[str, Field(pattern=_REPOSITORY)]] = Field(
+        default_factory=lambda: list(ORIGINAL_LAB_REPOSITORIES),
+        max_length=10,
+        **allowed("up to 10 https:// git URLs"),
+    )
+
+    @field_validator("lab_repositories", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+
+class Guardrails(_Section):
+    """Cost guardrails while the event runs (the budget itself is ``budget``)."""
+
+    nightly_notebook_stop: str | None = Field(
+        "22:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        **allowed("HH:MM (24 h, in guardrails.timezone), or null to keep notebooks running"),
+    )
+    timezone: str = Field(
+        "UTC",
+        pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$",
+        **allowed("an IANA time zone, e.g. Europe/Paris"),
+    )
+    max_endpoints_in_service: int = Field(
+        6, ge=1, le=1000, **allowed("1..1000 (alarm when more endpoints are in service)")
+    )
+    max_endpoint_instance_hours_per_day: int = Field(
+        72, ge=1, le=100_000, **allowed("1..100000 (alarm above this many per day)")
+    )
+
+
 class Features(_Section):
     """Switches for the stacks that build on the data lake (each gates its stack once it exists)."""
 
@@ -127,11 +196,13 @@ class WorkshopConfig(_Section):
         **allowed("1..100, or a list of 1..100 distinct names (lowercase letters, digits, '-')"),
     )
     instance_types: InstanceTypes = InstanceTypes()
+    attendee_environment: AttendeeEnvironment = AttendeeEnvironment()
     notebook_volume_gb: int = Field(5, ge=5, le=16384, **allowed("5..16384 (GB)"))
     retention: Literal["destroy", "retain"] = Field("destroy", **allowed("destroy or retain"))
     athena: Athena = Athena()
     data_lake: DataLake = DataLake()
     budget: Budget = Budget()
+    guardrails: Guardrails = Guardrails()
     model_image: ModelImage = ModelImage()
     log_retention_days: int = Field(
         30, **allowed(f"one of {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs)")
@@ -193,6 +264,20 @@ class WorkshopConfig(_Section):
     def athena_workgroup_name(self) -> str:
         return f"{self.prefix}-workgroup"
 
+    @staticmethod
+    def attendee_prefix(attendee: str) -> str:
+        """The attendee's own S3 prefix in the curated bucket (only they may write it)."""
+        return f"{ATTENDEES_PREFIX}{attendee}/"
+
+    def notebook_name(self, attendee: str) -> str:
+        """The attendee's notebook instance: a documented contract, found by name in the console."""
+        return f"{self.prefix}-{attendee}"
+
+    @property
+    def workshop_parameter_name(self) -> str:
+        """The SSM parameter holding the names the labs need (written into each notebook)."""
+        return f"/{self.prefix}/workshop"
+
     @property
     def tags(self) -> dict[str, str]:
         """Tags on every resource: cost allocation and the janitor's scope both key on them."""
@@ -231,8 +316,9 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
 
 
 def _parse_context_value(value: Any) -> Any:
-    """``-c key=value`` arrives as a string; JSON lists/objects/booleans are accepted too."""
-    if isinstance(value, str) and (value.startswith(("[", "{")) or value in ("true", "false")):
+    """``-c key=value`` arrives as a string; JSON lists, objects, booleans and null are accepted."""
+    literal = value in ("true", "false", "null") if isinstance(value, str) else False
+    if isinstance(value, str) and (value.startswith(("[", "{")) or literal):
         try:
             return json.loads(value)
         except json.JSONDecodeError:

@@ -88,6 +88,23 @@ BAD_VALUES = [
     ({"session_end": "tomorrow"}, "session_end: tomorrow is not allowed; use an ISO 8601 time"),
     ({"session_end": "2026-12-01T17:00:00"}, "session_end: 2026-12-01T17:00:00 is not allowed"),
     ({"features.serving": "maybe"}, "features.serving: maybe is not allowed"),
+    (
+        {"attendee_environment.network": "public"},
+        "attendee_environment.network: public is not allowed; use vpc (private subnets",
+    ),
+    (
+        {"attendee_environment.permissions": "admin"},
+        "attendee_environment.permissions: admin is not allowed; use least-privilege",
+    ),
+    (
+        {"attendee_environment.idle_minutes": "-5"},
+        "attendee_environment.idle_minutes: -5 is not allowed; use 0..1440",
+    ),
+    (
+        {"attendee_environment.lab_repositories": "git@github.com:a/b.git"},
+        "attendee_environment.lab_repositories: git@github.com:a/b.git is not allowed; use up "
+        "to 10 https:// git URLs",
+    ),
     ({"attendes": "3"}, "attendes: unknown key; known keys: "),
 ]
 

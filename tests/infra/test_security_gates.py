@@ -16,8 +16,15 @@ from workshopctl.config import PROJECT_ROOT
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"retention": "retain"}, {"model_image__build": "docker"}],
-    ids=["destroy", "retain", "docker-image"],
+    [
+        {},
+        {"retention": "retain"},
+        {"model_image__build": "docker"},
+        # the same configs as tests/infra/test_attendee_environment.py: synthesized once
+        {"attendees": ["ada", "grace", "linus"], "attendee_environment__network": "direct"},
+        {"attendees": ["ada", "grace", "linus"], "attendee_environment__permissions": "seed"},
+    ],
+    ids=["destroy", "retain", "docker-image", "direct-network", "seed-permissions"],
 )
 def test_cfn_lint_reports_nothing(synth, overrides):
     files = synth(**overrides).template_files

@@ -33,7 +33,15 @@ def test_stacks_synthesized(templates):
     assert templates, "the app synthesized no stack"
 
 
-@pytest.mark.parametrize("stack", ["mlws-data-lake", "mlws-model-image"])
+STACKS = [
+    "mlws-data-lake",
+    "mlws-model-image",
+    "mlws-attendee-environment",
+    "mlws-guardrails",
+]
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_template_matches_snapshot(templates, stack, snapshot_json):
     assert masked(templates[stack]) == snapshot_json
 

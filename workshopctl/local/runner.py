@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from workshopctl.config import PROJECT_ROOT
+from workshopctl.local.attendee_step import AttendeeEnvironmentStep
 from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
@@ -20,6 +21,7 @@ def all_steps() -> list[Step]:
     """The workshop's modules in the order they are taught; each adds one line here."""
     return [
         SynthStep(),
+        AttendeeEnvironmentStep(),  # module 1: the notebook's lifecycle scripts and idle stop
         DataLakeStep(),  # module 2: data engineering
         BikeSharingStep(),  # modules 2-3: regression
         BankMarketingStep("workshop"),  # module 5: classification

@@ -1,0 +1,844 @@
+"""AttendeeEnvironmentStack: one SageMaker notebook per attendee, and roles a reviewer can sign.
+
+Reads top to bottom as an attendee meets it: a customer key for the notebook volumes → the
+network the notebooks live in (a workshop VPC with private subnets and one NAT gateway, or
+SageMaker's direct internet access) → the execution role that the attendees' jobs and endpoints
+run as → one role per attendee, built from the calls the labs make and scoped to the workshop's
+own resources → the lifecycle configuration (clone the labs, shell set-up, idle auto-stop) →
+the notebooks → what the organiser hands out.
+
+Attendee isolation rests on names: attendee A's role names A's notebook and A's S3 prefix only,
+so A cannot stop, delete or open B's notebook, nor write under B's prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from notebook_lifecycle.render import render
+from stacks import nag
+from stacks.constructs.exact_role import exact_role
+from stacks.constructs.teardown import customer_key, encrypted_log_group
+from stacks.data_lake import ATHENA_RESULTS_PREFIX, DataLakeStack
+from stacks.model_image import ModelImageStack
+from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
+
+LIFECYCLE_DIR = PROJECT_ROOT / "notebook_lifecycle"
+
+# The workshop's original notebook role (Module 1), for `permissions: seed`.
+SEED_MANAGED_POLICIES = (
+    "AmazonSageMakerFullAccess",
+    "AmazonS3FullAccess",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryFullAccess",
+    "service-role/AmazonEC2ContainerServiceforEC2Role",
+    "AmazonAthenaFullAccess",
+    "ComprehendFullAccess",
+)
+
+NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
+
+# SageMaker resource types attendees create from the labs, by the ARN's resource-type segment.
+JOB_TYPES = ("training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job")
+HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One policy statement and, when it holds a wildcard, why a reviewer should accept it."""
+
+    statement: iam.PolicyStatement
+    why_wildcard: str | None = None
+
+
+class AttendeeEnvironmentStack(cdk.Stack):
+    """A notebook instance per attendee (KMS-encrypted volume, Amazon Linux 2, no root by
+    default) in private subnets of a workshop VPC or with direct internet access; a least-
+    privilege role per attendee and one SageMaker execution role for their jobs; a lifecycle
+    configuration that clones the labs, sets up the shell and stops idle notebooks; and the
+    outputs an organiser hands to attendees."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: WorkshopConfig,
+        data_lake: DataLakeStack,
+        model_image: ModelImageStack | None,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self._config = config
+        self._settings = config.attendee_environment
+        self._data_lake = data_lake
+        self._model_image = model_image
+
+        self.notebook_key = customer_key(
+            self,
+            "NotebookKey",
+            config=config,
+            purpose="encrypts the attendees' notebook volumes and the VPC flow logs",
+            for_log_groups=True,
+        )
+        self.vpc, self.notebook_security_group = self._network()
+        self.execution_role = self._execution_role()
+        self.workshop_parameter = self._workshop_parameter()
+        self.lifecycle = self._lifecycle_configuration()
+        self.attendee_roles: dict[str, iam.Role] = {}
+        self.notebooks: dict[str, sagemaker.CfnNotebookInstance] = {}
+        shared_policies = self._attendee_shared_policies()
+        for attendee in config.attendee_names:
+            role, policies = self._attendee_role(attendee, shared_policies)
+            self.attendee_roles[attendee] = role
+            self.notebooks[attendee] = self._notebook(attendee, role, policies)
+        self._outputs()
+        nag.acknowledge_cdk_helpers(self)
+
+    # -- network -----------------------------------------------------------------------------
+    def _network(self) -> tuple[ec2.Vpc | None, ec2.SecurityGroup | None]:
+        if self._settings.network == "direct":
+            return None, None
+        flow_logs = encrypted_log_group(
+            self, "FlowLogs", config=self._config, key=self.notebook_key
+        )
+        flow_logs_role = exact_role(
+            self,
+            "FlowLogsRole",
+            policy_id="FlowLogsPolicy",
+            service="vpc-flow-logs.amazonaws.com",
+            description=f"{self._config.prefix}: VPC flow logs into their own log group",
+            log_group=flow_logs,
+            statements=[
+                iam.PolicyStatement(
+                    sid="FindOwnLogStreams",
+                    actions=["logs:DescribeLogStreams"],
+                    resources=[flow_logs.log_group_arn],
+                )
+            ],
+        )
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr("10.42.0.0/16"),
+            max_azs=2,
+            restrict_default_security_group=True,  # nothing may use the default group
+            nat_gateways=1,  # one is enough for a day's event; two AZs double the hourly cost
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="egress",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=26,
+                    map_public_ip_on_launch=False,  # only the NAT gateway lives here
+                ),
+                ec2.SubnetConfiguration(
+                    name="notebooks", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+                ),
+            ],
+            gateway_endpoints={
+                # Data-lake reads and writes stay on the AWS network and cost no NAT traffic.
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+            flow_logs={
+                "All": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                        flow_logs, flow_logs_role.role
+                    )
+                )
+            },
+        )
+        for subnet in vpc.public_subnets:
+            nag.acknowledge(
+                subnet,
+                "The public subnets hold only the NAT gateway that gives the private notebook "
+                "subnets their outbound route (GitHub, PyPI, AWS APIs); nothing is launched into "
+                "them and they assign no public IPs.",
+                "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
+            )
+        security_group = ec2.SecurityGroup(
+            self,
+            "NotebookSecurityGroup",
+            vpc=vpc,
+            description="Attendee notebooks: no inbound; outbound HTTPS and HTTP only",
+            allow_all_outbound=False,
+        )
+        # git clones, pip and the AWS APIs are HTTPS; Amazon Linux 2's yum mirrors are HTTP.
+        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS")
+        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "yum mirrors")
+        return vpc, security_group
+
+    # -- the role the attendees' jobs and endpoints run as -----------------------------------
+    def _execution_role(self) -> iam.Role:
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"{self._config.prefix}: SageMaker jobs and endpoints attendees start",
+        )
+        role.add_managed_policy(
+            self._managed_policy(
+                "ExecutionPolicy",
+                "What the attendees' training, processing and transform jobs and endpoints "
+                "need: workshop data in and out, the workshop image, logs and metrics",
+                self._execution_grants(),
+            )
+        )
+        return role
+
+    def _execution_grants(self) -> list[Grant]:
+        exports = self._data_lake.exports
+        grants = [
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadWorkshopData",
+                    actions=["s3:GetObject"],
+                    resources=[f"{exports.raw_bucket_arn}/*", f"{exports.curated_bucket_arn}/*"],
+                ),
+                "Jobs read the datasets and any object an attendee prepared in the curated "
+                "bucket; keys are chosen by the attendees at run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ListWorkshopData",
+                    actions=["s3:ListBucket"],
+                    resources=[exports.raw_bucket_arn, exports.curated_bucket_arn],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteJobOutputs",
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                    resources=[
+                        f"{exports.curated_bucket_arn}/{ATTENDEES_PREFIX}*",
+                        f"{exports.curated_bucket_arn}/{SCRATCH_PREFIX}*",
+                    ],
+                ),
+                "Job outputs (models, reports, batch predictions) go under the attendees' "
+                "prefixes and the shared scratch prefix; the job names under them are chosen "
+                "at run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="UseDataKey",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[self._data_lake.data_key.key_arn],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteJobLogs",
+                    actions=[
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    resources=[self._log_group_arn("/aws/sagemaker/*")],
+                ),
+                "SageMaker writes each job's and endpoint's logs to a group under "
+                "/aws/sagemaker/ that it names after the job kind, and to streams it names at "
+                "run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="PutJobMetrics",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+                ),
+                "PutMetricData has no resource-level permissions (AWS requires Resource '*'); "
+                "the condition limits it to SageMaker's own metric namespaces.",
+            ),
+        ]
+        return grants + self._image_pull_grants()
+
+    def _image_pull_grants(self) -> list[Grant]:
+        if self._model_image is None:
+            return []
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="PullWorkshopImage",
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchGetImage",
+                    ],
+                    resources=[self._model_image.repository.repository_arn],
+                )
+            ),
+            self._ecr_token_grant(),
+        ]
+
+    @staticmethod
+    def _ecr_token_grant() -> Grant:
+        return Grant(
+            iam.PolicyStatement(
+                sid="GetRegistryToken",
+                actions=["ecr:GetAuthorizationToken"],
+                resources=["*"],
+            ),
+            "ecr:GetAuthorizationToken is registry-wide and supports no resource ARN (AWS "
+            "requires Resource '*'); image access itself is limited to the workshop repository.",
+        )
+
+    # -- the labs' configuration, one place ----------------------------------------------------
+    def _workshop_parameter(self) -> ssm.StringParameter:
+        """What the labs need to find the workshop's resources, read into each notebook."""
+        values = {
+            "prefix": self._config.prefix,
+            "region": cdk.Aws.REGION,
+            "raw_bucket": self._data_lake.raw_bucket.bucket_name,
+            "curated_bucket": self._data_lake.curated_bucket.bucket_name,
+            "attendees_prefix": ATTENDEES_PREFIX,
+            "scratch_prefix": SCRATCH_PREFIX,
+            "athena_workgroup": self._config.athena_workgroup_name,
+            "glue_database": self._config.glue_database_name,
+            "execution_role_arn": self.execution_role.role_arn,
+            "tags": self._config.tags,
+        }
+        if self._model_image is not None:
+            values["model_repository_uri"] = self._model_image.repository.repository_uri
+        return ssm.StringParameter(
+            self,
+            "WorkshopParameter",
+            parameter_name=self._config.workshop_parameter_name,
+            description="The workshop's resource names for the labs (read by the notebooks)",
+            string_value=self.to_json_string(values),
+        )
+
+    # -- what attendees may do -----------------------------------------------------------------
+    def _attendee_shared_policies(self) -> list[iam.ManagedPolicy]:
+        """Two policies (an IAM managed policy holds at most 6,144 characters)."""
+        if self._settings.permissions == "seed":
+            return []
+        return [
+            self._managed_policy(
+                "AttendeeSageMakerPolicy",
+                "What every attendee's notebook needs of SageMaker to run the labs: jobs, models, "
+                "endpoints and pipelines named with the workshop prefix",
+                [*self._sagemaker_grants(), *self._job_log_grants()],
+            ),
+            self._managed_policy(
+                "AttendeeDataPolicy",
+                "What every attendee's notebook needs of the data lake, Athena, Comprehend and "
+                "the workshop image repository",
+                [
+                    *self._data_grants(),
+                    *self._athena_grants(),
+                    self._comprehend_grant(),
+                    *self._image_push_grants(),
+                ],
+            ),
+        ]
+
+    def _managed_policy(
+        self, construct_id: str, description: str, grants: list[Grant]
+    ) -> iam.ManagedPolicy:
+        policy = iam.ManagedPolicy(
+            self,
+            construct_id,
+            description=description,
+            statements=[grant.statement for grant in grants],
+        )
+        self._acknowledge_wildcards(policy, grants)
+        return policy
+
+    @staticmethod
+    def _comprehend_grant() -> Grant:
+        return Grant(
+            iam.PolicyStatement(
+                sid="DetectLanguage",
+                actions=[
+                    "comprehend:DetectSentiment",
+                    "comprehend:DetectKeyPhrases",
+                    "comprehend:DetectEntities",
+                    "comprehend:BatchDetectSentiment",
+                ],
+                resources=["*"],
+            ),
+            "Comprehend's detect calls use AWS's built-in models, which have no ARN; AWS "
+            "requires Resource '*' for them. No custom model or job action is granted.",
+        )
+
+    def _job_log_grants(self) -> list[Grant]:
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadJobLogs",
+                    actions=[
+                        "logs:DescribeLogStreams",
+                        "logs:GetLogEvents",
+                        "logs:FilterLogEvents",
+                    ],
+                    resources=[self._log_group_arn("/aws/sagemaker/*")],
+                ),
+                "The SDK's wait() and logs() stream the job and endpoint logs that SageMaker "
+                "writes under /aws/sagemaker/; stream names are chosen at run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadWorkshopParameter",
+                    actions=["ssm:GetParameter"],
+                    resources=[
+                        self.format_arn(
+                            service="ssm",
+                            resource="parameter",
+                            resource_name=self._config.workshop_parameter_name.lstrip("/"),
+                        )
+                    ],
+                )
+            ),
+        ]
+
+    def _sagemaker_grants(self) -> list[Grant]:
+        prefix = self._config.prefix
+        workshop_tag = {"StringEquals": {"aws:RequestTag/workshop": prefix}}
+        owned = [self._sagemaker_arn(kind, f"{prefix}-*") for kind in JOB_TYPES + HOSTING_TYPES]
+        why_names = (
+            f"Attendees name their jobs, models and endpoints at run time; every ARN is limited "
+            f"to names that start with the workshop prefix '{prefix}-'."
+        )
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="CreateWorkshopResources",
+                    actions=[
+                        "sagemaker:CreateTrainingJob",
+                        "sagemaker:CreateHyperParameterTuningJob",
+                        "sagemaker:CreateProcessingJob",
+                        "sagemaker:CreateTransformJob",
+                        "sagemaker:CreateModel",
+                        "sagemaker:CreateEndpointConfig",
+                        "sagemaker:CreateEndpoint",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=owned,
+                    # Tagged on create, so cost allocation and the janitor find them.
+                    conditions=workshop_tag,
+                ),
+                why_names,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="OperateWorkshopJobs",
+                    actions=[
+                        "sagemaker:DescribeTrainingJob",
+                        "sagemaker:StopTrainingJob",
+                        "sagemaker:DescribeHyperParameterTuningJob",
+                        "sagemaker:StopHyperParameterTuningJob",
+                        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+                        "sagemaker:DescribeProcessingJob",
+                        "sagemaker:StopProcessingJob",
+                        "sagemaker:DescribeTransformJob",
+                        "sagemaker:StopTransformJob",
+                    ],
+                    resources=[self._sagemaker_arn(kind, f"{prefix}-*") for kind in JOB_TYPES],
+                ),
+                why_names,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="OperateWorkshopEndpoints",
+                    actions=[
+                        "sagemaker:DescribeModel",
+                        "sagemaker:DeleteModel",
+                        "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:DeleteEndpointConfig",
+                        "sagemaker:DescribeEndpoint",
+                        "sagemaker:UpdateEndpoint",
+                        "sagemaker:UpdateEndpointWeightsAndCapacities",
+                        "sagemaker:DeleteEndpoint",
+                        "sagemaker:InvokeEndpoint",
+                    ],
+                    resources=[self._sagemaker_arn(kind, f"{prefix}-*") for kind in HOSTING_TYPES],
+                ),
+                why_names,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="RunWorkshopPipelines",
+                    actions=[
+                        "sagemaker:DescribePipeline",
+                        "sagemaker:StartPipelineExecution",
+                        "sagemaker:DescribePipelineExecution",
+                        "sagemaker:ListPipelineExecutionSteps",
+                    ],
+                    resources=[
+                        self._sagemaker_arn("pipeline", f"{prefix}-*"),
+                        self._sagemaker_arn("pipeline", f"{prefix}-*/execution/*"),
+                    ],
+                ),
+                "The labs start and watch the workshop's pipelines (named with the workshop "
+                "prefix); execution ids are generated by SageMaker.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="PassExecutionRole",
+                    actions=["iam:PassRole"],
+                    resources=[self.execution_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadExecutionRole",
+                    actions=["iam:GetRole"],
+                    resources=[self.execution_role.role_arn],
+                )
+            ),
+        ]
+
+    def _data_grants(self) -> list[Grant]:
+        exports = self._data_lake.exports
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadWorkshopData",
+                    actions=["s3:GetObject"],
+                    resources=[f"{exports.raw_bucket_arn}/*", f"{exports.curated_bucket_arn}/*"],
+                ),
+                "Attendees read the vendored datasets and what the workshop's jobs wrote; "
+                "object keys are chosen at run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ListWorkshopData",
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resources=[exports.raw_bucket_arn, exports.curated_bucket_arn],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteScratch",
+                    actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                    resources=[f"{exports.curated_bucket_arn}/{SCRATCH_PREFIX}*"],
+                ),
+                "The shared scratch prefix is where attendees exchange files during the labs; "
+                "its keys are chosen at run time.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="UseDataKeyThroughS3",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[self._data_lake.data_key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"s3.{self.region}.amazonaws.com"}
+                    },
+                )
+            ),
+        ]
+
+    def _athena_grants(self) -> list[Grant]:
+        exports = self._data_lake.exports
+        database = self._config.glue_database_name
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="QueryInWorkshopWorkgroup",
+                    actions=[
+                        "athena:StartQueryExecution",
+                        "athena:GetQueryExecution",
+                        "athena:GetQueryResults",
+                        "athena:StopQueryExecution",
+                        "athena:GetWorkGroup",
+                        "athena:ListNamedQueries",
+                        "athena:GetNamedQuery",
+                        "athena:BatchGetNamedQuery",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="athena",
+                            resource="workgroup",
+                            resource_name=self._config.athena_workgroup_name,
+                        )
+                    ],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadWorkshopCatalog",
+                    actions=[
+                        "glue:GetDatabase",
+                        "glue:GetDatabases",
+                        "glue:GetTable",
+                        "glue:GetTables",
+                        "glue:GetPartition",
+                        "glue:GetPartitions",
+                    ],
+                    resources=[
+                        self.format_arn(service="glue", resource="catalog"),
+                        self.format_arn(
+                            service="glue", resource="database", resource_name=database
+                        ),
+                        self.format_arn(
+                            service="glue", resource="table", resource_name=f"{database}/*"
+                        ),
+                    ],
+                ),
+                "Athena reads the table definitions of the workshop database with the caller's "
+                "rights; the grant covers the tables of that one database.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteQueryResults",
+                    actions=[
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListBucket",
+                        "s3:GetBucketLocation",
+                    ],
+                    resources=[
+                        exports.athena_results_bucket_arn,
+                        f"{exports.athena_results_bucket_arn}/{ATHENA_RESULTS_PREFIX}*",
+                    ],
+                ),
+                "Athena writes each query's results under the workgroup's output prefix with "
+                "the caller's rights; result file names are query ids generated by Athena.",
+            ),
+        ]
+
+    def _image_push_grants(self) -> list[Grant]:
+        if self._model_image is None:
+            return []
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="PushAndPullWorkshopImage",
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchGetImage",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:UploadLayerPart",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:PutImage",
+                        "ecr:DescribeImages",
+                        "ecr:DescribeRepositories",
+                    ],
+                    resources=[self._model_image.repository.repository_arn],
+                )
+            ),
+            self._ecr_token_grant(),
+        ]
+
+    def _attendee_role(
+        self, attendee: str, shared_policies: list[iam.ManagedPolicy]
+    ) -> tuple[iam.Role, list[iam.ManagedPolicy]]:
+        construct_id = f"Attendee-{attendee}"
+        role = iam.Role(
+            self,
+            f"{construct_id}-Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"{self._config.prefix}: notebook role of {attendee}",
+        )
+        if not shared_policies:
+            self._attach_seed_policies(role)
+            return role, []
+        for policy in shared_policies:
+            role.add_managed_policy(policy)
+        own_policy = self._managed_policy(
+            f"{construct_id}-OwnResources",
+            f"{attendee}'s own notebook and S3 prefix, and nobody else's",
+            self._own_grants(attendee),
+        )
+        role.add_managed_policy(own_policy)
+        return role, [*shared_policies, own_policy]
+
+    def _own_grants(self, attendee: str) -> list[Grant]:
+        notebook = self._sagemaker_arn("notebook-instance", self._config.notebook_name(attendee))
+        own_prefix = self._config.attendee_prefix(attendee)
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="OwnNotebook",
+                    # Describe: the SDK finds its role; Stop: the idle auto-stop.
+                    actions=[
+                        "sagemaker:DescribeNotebookInstance",
+                        "sagemaker:StopNotebookInstance",
+                    ],
+                    resources=[notebook],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteOwnPrefix",
+                    actions=["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                    resources=[f"{self._data_lake.exports.curated_bucket_arn}/{own_prefix}*"],
+                ),
+                f"{attendee} writes anything under their own prefix '{own_prefix}' and nowhere "
+                "else in the curated bucket; the keys are chosen in the labs.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="CreateNotebookLogGroup",
+                    actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+                    resources=[self._log_group_arn(f"{NOTEBOOK_LOG_GROUP}:*")],
+                ),
+                "CloudWatch Logs addresses a log group as '<group>:*'; this is SageMaker's one "
+                "log group for notebook instances.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteOwnNotebookLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[
+                        self._log_group_arn(
+                            f"{NOTEBOOK_LOG_GROUP}:log-stream:"
+                            f"{self._config.notebook_name(attendee)}/*"
+                        )
+                    ],
+                ),
+                "The notebook instance writes its lifecycle and Jupyter logs to streams named "
+                "after itself ('<notebook>/LifecycleConfigOnStart', '<notebook>/jupyter.log').",
+            ),
+        ]
+
+    def _attach_seed_policies(self, role: iam.Role) -> None:
+        for name in SEED_MANAGED_POLICIES:
+            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(name))
+        nag.acknowledge(
+            role,
+            "permissions=seed is the organiser's explicit choice to reproduce the original 2020 "
+            "workshop, whose notebook role carried exactly these AWS-managed policies; the "
+            "default permissions=least-privilege attaches none of them.",
+            *(
+                f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{name}]"
+                for name in SEED_MANAGED_POLICIES
+            ),
+        )
+
+    # -- notebooks -----------------------------------------------------------------------------
+    def _lifecycle_configuration(self) -> sagemaker.CfnNotebookInstanceLifecycleConfig:
+        variables = {
+            "LAB_REPOSITORIES": " ".join(self._settings.lab_repositories),
+            "IDLE_MINUTES": str(self._settings.idle_minutes),
+            "WORKSHOP_SSM_PARAMETER": self._config.workshop_parameter_name,
+        }
+
+        def content(script: str) -> list:
+            text = render(LIFECYCLE_DIR / script, variables)
+            return [
+                sagemaker.CfnNotebookInstanceLifecycleConfig.NotebookInstanceLifecycleHookProperty(
+                    content=cdk.Fn.base64(text)
+                )
+            ]
+
+        return sagemaker.CfnNotebookInstanceLifecycleConfig(
+            self,
+            "Lifecycle",
+            notebook_instance_lifecycle_config_name=f"{self._config.prefix}-attendee-notebook",
+            on_create=content("on-create.sh"),
+            on_start=content("on-start.sh"),
+        )
+
+    def _notebook(
+        self, attendee: str, role: iam.Role, policies: list[iam.ManagedPolicy]
+    ) -> sagemaker.CfnNotebookInstance:
+        in_vpc = self.vpc is not None
+        notebook = sagemaker.CfnNotebookInstance(
+            self,
+            f"Attendee-{attendee}-Notebook",
+            notebook_instance_name=self._config.notebook_name(attendee),
+            instance_type=self._config.instance_types.notebook,
+            volume_size_in_gb=self._config.notebook_volume_gb,
+            kms_key_id=self.notebook_key.key_id,
+            role_arn=role.role_arn,
+            platform_identifier=self._settings.platform,
+            root_access="Enabled" if self._settings.root_access else "Disabled",
+            direct_internet_access="Disabled" if in_vpc else "Enabled",
+            subnet_id=self.vpc.private_subnets[0].subnet_id if in_vpc else None,
+            security_group_ids=(
+                [self.notebook_security_group.security_group_id] if in_vpc else None
+            ),
+            lifecycle_config_name=self.lifecycle.attr_notebook_instance_lifecycle_config_name,
+            tags=[cdk.CfnTag(key="attendee", value=attendee)],
+        )
+        # The role's policies must exist before the instance starts and runs the lifecycle.
+        notebook.node.add_dependency(role, *policies)
+        if not in_vpc:
+            nag.acknowledge(
+                notebook,
+                "network=direct is the organiser's choice for a cheaper event (no NAT gateway): "
+                "the notebook uses SageMaker's managed internet access instead of a workshop "
+                "VPC; the default network=vpc puts it in a private subnet without it.",
+                "AwsSolutions-SM1",
+                "AwsSolutions-SM3",
+                "NIST.800.53.R5-SageMakerNotebookInstanceInsideVPC",
+                "NIST.800.53.R5-SageMakerNotebookNoDirectInternetAccess",
+                "HIPAA.Security-SageMakerNotebookInstanceInsideVPC",
+                "HIPAA.Security-SageMakerNotebookNoDirectInternetAccess",
+            )
+        if self._settings.root_access:
+            nag.acknowledge(
+                notebook,
+                "root_access=true is the organiser's explicit choice (some labs install system "
+                "packages); the default keeps root access disabled.",
+                "NIST.800.53.R5-SageMakerNotebookInstanceRootAccessDisabled",
+            )
+        return notebook
+
+    # -- hand-out ------------------------------------------------------------------------------
+    def _outputs(self) -> None:
+        """One hand-out per attendee, plus the shared names, as an organiser mails them."""
+        region = cdk.Aws.REGION
+        curated = self._data_lake.curated_bucket.bucket_name
+        for attendee in self._config.attendee_names:
+            name = self._config.notebook_name(attendee)
+            handout = {
+                "attendee": attendee,
+                "notebook": name,
+                "url": f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+                f"#/notebook-instances/openNotebook/{name}?view=lab",
+                "own_prefix": f"s3://{curated}/{self._config.attendee_prefix(attendee)}",
+                "scratch_prefix": f"s3://{curated}/{SCRATCH_PREFIX}",
+            }
+            cdk.CfnOutput(
+                self,
+                f"Handout-{attendee}",
+                value=self.to_json_string(handout),
+                description=f"{attendee}: notebook, its URL and S3 prefixes",
+            )
+        shared = {
+            "athena_workgroup": self._config.athena_workgroup_name,
+            "glue_database": self._config.glue_database_name,
+            "datasets": f"s3://{self._data_lake.raw_bucket.bucket_name}/",
+            "execution_role_arn": self.execution_role.role_arn,
+            "workshop_parameter": self._config.workshop_parameter_name,
+        }
+        if self._model_image is not None:
+            shared["model_repository_uri"] = self._model_image.repository.repository_uri
+        cdk.CfnOutput(
+            self,
+            "HandoutShared",
+            value=self.to_json_string(shared),
+            description="What every attendee shares: workgroup, database, datasets, image repo",
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _sagemaker_arn(self, resource: str, name: str) -> str:
+        return self.format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+    def _log_group_arn(self, name: str) -> str:
+        """``arn:...:log-group:<name>``; a trailing ``*`` also covers the groups' streams."""
+        return self.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    @staticmethod
+    def _acknowledge_wildcards(policy: iam.ManagedPolicy, grants: list[Grant]) -> None:
+        nag.acknowledge_wildcards(
+            policy, [(g.statement, g.why_wildcard) for g in grants if g.why_wildcard]
+        )

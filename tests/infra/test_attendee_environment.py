@@ -1,0 +1,368 @@
+"""Properties of the attendee environment: notebooks, network, lifecycle, and least privilege.
+
+The IAM tests read the policies as IAM will (intrinsics resolved to realistic ARNs) and assert
+exact actions and resources, attendee isolation by ARN matching, and a clean IAM-linter run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import pytest
+from parliament import analyze_policy_string
+
+from tests.conftest import resources_of
+from tests.infra.policies import ACCOUNT, REGION, managed_policies, resolve, role_statements
+from workshopctl.config import load_project_config
+
+CONFIG = load_project_config()
+STACK = f"{CONFIG.prefix}-attendee-environment"
+THREE = ["ada", "grace", "linus"]
+# The only statements allowed Resource "*": AWS offers no resource-level permission for them.
+STAR_RESOURCE_SIDS = {"GetRegistryToken", "DetectLanguage", "PutJobMetrics"}
+
+
+@pytest.fixture(scope="module")
+def three(synth):
+    """Three named attendees, default network (vpc) and permissions (least-privilege)."""
+    return synth(attendees=THREE).templates[STACK]
+
+
+@pytest.fixture(scope="module")
+def direct(synth):
+    return synth(attendees=THREE, attendee_environment__network="direct")
+
+
+def notebooks(template) -> dict[str, dict]:
+    """Notebook name → properties."""
+    return {
+        resource["Properties"]["NotebookInstanceName"]: resource["Properties"]
+        for resource in resources_of(template, "AWS::SageMaker::NotebookInstance").values()
+    }
+
+
+def role_of(template, attendee: str) -> str:
+    """The logical id of the role the attendee's notebook runs as."""
+    (notebook,) = (p for n, p in notebooks(template).items() if n == f"mlws-{attendee}")
+    return notebook["RoleArn"]["Fn::GetAtt"][0]
+
+
+def notebook_arn(attendee: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/mlws-{attendee}"
+
+
+# -- notebooks ----------------------------------------------------------------------------------
+
+
+def test_one_notebook_per_attendee_with_config_type_volume_and_platform(three):
+    found = notebooks(three)
+    assert sorted(found) == [f"mlws-{name}" for name in THREE]
+    for properties in found.values():
+        assert properties["InstanceType"] == CONFIG.instance_types.notebook
+        assert properties["VolumeSizeInGB"] == CONFIG.notebook_volume_gb
+        assert properties["PlatformIdentifier"] == "notebook-al2-v3"
+        assert properties["RootAccess"] == "Disabled"
+
+
+def test_default_config_gives_ten_attendees(templates):
+    assert len(notebooks(templates[STACK])) == 10
+
+
+def test_volumes_are_encrypted_with_a_rotating_customer_key(three):
+    (key_id,) = resources_of(three, "AWS::KMS::Key")
+    assert three["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    for properties in notebooks(three).values():
+        assert properties["KmsKeyId"] == {"Ref": key_id}
+
+
+def test_each_notebook_runs_as_its_own_role(three):
+    roles = {role_of(three, name) for name in THREE}
+    assert len(roles) == len(THREE)
+
+
+def test_vpc_mode_private_subnet_no_direct_internet_one_nat_and_s3_endpoint(three):
+    private = {
+        logical_id
+        for logical_id, subnet in resources_of(three, "AWS::EC2::Subnet").items()
+        if not subnet["Properties"].get("MapPublicIpOnLaunch")
+        and "notebooks" in json.dumps(subnet["Properties"].get("Tags", []))
+    }
+    for properties in notebooks(three).values():
+        assert properties["DirectInternetAccess"] == "Disabled"
+        assert properties["SubnetId"]["Ref"] in private
+        assert len(properties["SecurityGroupIds"]) == 1
+    assert len(resources_of(three, "AWS::EC2::NatGateway")) == 1
+    (endpoint,) = resources_of(three, "AWS::EC2::VPCEndpoint").values()
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    assert ".s3" in json.dumps(endpoint["Properties"]["ServiceName"])
+    assert resources_of(three, "AWS::EC2::FlowLog")
+
+
+def test_notebook_security_group_has_no_ingress_and_only_web_egress(three):
+    (group,) = resources_of(three, "AWS::EC2::SecurityGroup").values()
+    assert "SecurityGroupIngress" not in group["Properties"]
+    ports = sorted(
+        (rule["FromPort"], rule["ToPort"]) for rule in group["Properties"]["SecurityGroupEgress"]
+    )
+    assert ports == [(80, 80), (443, 443)]
+
+
+def test_public_subnets_assign_no_public_ips(three):
+    for subnet in resources_of(three, "AWS::EC2::Subnet").values():
+        assert subnet["Properties"]["MapPublicIpOnLaunch"] is False
+
+
+def test_direct_mode_has_no_vpc_and_acknowledges_only_network_findings(direct):
+    template = direct.templates[STACK]
+    assert not resources_of(template, "AWS::EC2::VPC")
+    for properties in notebooks(template).values():
+        assert properties["DirectInternetAccess"] == "Enabled"
+        assert "SubnetId" not in properties
+    on_notebooks = {a.finding for a in direct.acknowledgements if a.path.endswith("-Notebook")}
+    assert on_notebooks == {
+        "AwsSolutions-SM1",
+        "AwsSolutions-SM3",
+        "NIST.800.53.R5-SageMakerNotebookInstanceInsideVPC",
+        "NIST.800.53.R5-SageMakerNotebookNoDirectInternetAccess",
+        "HIPAA.Security-SageMakerNotebookInstanceInsideVPC",
+        "HIPAA.Security-SageMakerNotebookNoDirectInternetAccess",
+    }
+
+
+def test_vpc_mode_acknowledges_nothing_on_the_notebooks(synth):
+    acknowledged = synth(attendees=THREE).acknowledgements
+    assert not [a for a in acknowledged if a.path.endswith("-Notebook")]
+
+
+def test_root_access_follows_config(synth):
+    template = synth(attendees=THREE, attendee_environment__root_access=True).templates[STACK]
+    assert {p["RootAccess"] for p in notebooks(template).values()} == {"Enabled"}
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+
+def test_every_notebook_uses_the_lifecycle_configuration(three):
+    (logical_id,) = resources_of(three, "AWS::SageMaker::NotebookInstanceLifecycleConfig")
+    for properties in notebooks(three).values():
+        assert properties["LifecycleConfigName"] == {
+            "Fn::GetAtt": [logical_id, "NotebookInstanceLifecycleConfigName"]
+        }
+
+
+def test_lifecycle_scripts_carry_the_config_values(synth):
+    template = synth(
+        attendees=THREE,
+        attendee_environment__idle_minutes=45,
+        attendee_environment__lab_repositories=["https://example.org/labs.git"],
+    ).templates[STACK]
+    (config,) = resources_of(template, "AWS::SageMaker::NotebookInstanceLifecycleConfig").values()
+    on_create = config["Properties"]["OnCreate"][0]["Content"]["Fn::Base64"]
+    on_start = config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"]
+    assert on_create.startswith("#!/bin/bash\n")
+    assert "export LAB_REPOSITORIES=https://example.org/labs.git" in on_create
+    assert "export IDLE_MINUTES=45" in on_start
+    assert "export WORKSHOP_SSM_PARAMETER=/mlws/workshop" in on_start
+
+
+# -- least privilege ----------------------------------------------------------------------------
+
+
+def test_no_aws_managed_policy_in_least_privilege_mode(three):
+    """Every role this project writes; CDK's own default-security-group helper is exempt."""
+    roles = resources_of(three, "AWS::IAM::Role")
+    ours = {k: r for k, r in roles.items() if "CustomResourceProvider" not in k}
+    assert len(ours) == len(THREE) + 2  # attendees, the execution role, the flow-logs role
+    for role in ours.values():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            assert ":aws:policy/" not in json.dumps(arn), arn
+
+
+def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(three):
+    for document in managed_policies(three).values():
+        for statement in document["Statement"]:
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            assert not [a for a in actions if "*" in a], statement
+            resources = (
+                statement["Resource"]
+                if isinstance(statement["Resource"], list)
+                else [statement["Resource"]]
+            )
+            if "*" in resources:
+                assert statement["Sid"] in STAR_RESOURCE_SIDS, statement
+
+
+def test_attendee_role_statements_are_exactly_these(three):
+    statements = {s.sid: s for s in role_statements(three, role_of(three, "ada"))}
+    assert set(statements) == {
+        "CreateWorkshopResources", "OperateWorkshopJobs", "OperateWorkshopEndpoints",
+        "RunWorkshopPipelines", "PassExecutionRole", "ReadExecutionRole", "ReadJobLogs",
+        "ReadWorkshopParameter", "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
+        "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
+        "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
+        "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
+    }  # fmt: skip
+    sagemaker = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+    assert set(statements["OwnNotebook"].actions) == {
+        "sagemaker:DescribeNotebookInstance",
+        "sagemaker:StopNotebookInstance",
+    }
+    assert statements["OwnNotebook"].resources == (notebook_arn("ada"),)
+    assert statements["WriteOwnPrefix"].resources == ("arn:aws:s3:::curatedbucket/attendees/ada/*",)
+    assert statements["WriteScratch"].resources == ("arn:aws:s3:::curatedbucket/scratch/*",)
+    assert set(statements["CreateWorkshopResources"].resources) == {
+        f"{sagemaker}:{kind}/mlws-*"
+        for kind in (
+            "training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job",
+            "model", "endpoint-config", "endpoint",
+        )
+    }  # fmt: skip
+    assert statements["CreateWorkshopResources"].conditions == {
+        "StringEquals": {"aws:RequestTag/workshop": "mlws"}
+    }
+    assert statements["QueryInWorkshopWorkgroup"].resources == (
+        f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/mlws-workgroup",
+    )
+    assert statements["ReadWorkshopCatalog"].resources == (
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:catalog",
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:database/mlws_datalake",
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:table/mlws_datalake/*",
+    )
+    assert set(statements["DetectLanguage"].actions) == {
+        "comprehend:DetectSentiment",
+        "comprehend:DetectKeyPhrases",
+        "comprehend:DetectEntities",
+        "comprehend:BatchDetectSentiment",
+    }
+    assert statements["PushAndPullWorkshopImage"].resources == (
+        f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mlws-model-image",
+    )
+    assert statements["ReadWorkshopParameter"].resources == (
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop",
+    )
+    assert statements["UseDataKeyThroughS3"].conditions == {
+        "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    }
+
+
+def test_pass_role_only_for_the_execution_role_and_only_to_sagemaker(three):
+    execution_role = f"arn:aws:iam::{ACCOUNT}:role/" + next(
+        logical_id
+        for logical_id, role in resources_of(three, "AWS::IAM::Role").items()
+        if "SageMaker jobs and endpoints" in role["Properties"].get("Description", "")
+    )
+    for name in THREE:
+        passes = [
+            s for s in role_statements(three, role_of(three, name)) if "iam:PassRole" in s.actions
+        ]
+        assert len(passes) == 1
+        assert passes[0].resources == (execution_role,)
+        assert passes[0].conditions == {
+            "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+        }
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "sagemaker:StopNotebookInstance",
+        "sagemaker:DeleteNotebookInstance",
+        "sagemaker:StartNotebookInstance",
+        "sagemaker:UpdateNotebookInstance",
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+    ],
+)
+def test_attendee_cannot_touch_another_attendees_notebook(three, action):
+    for name in THREE:
+        for other in THREE:
+            if other == name:
+                continue
+            allowing = [
+                s.sid for s in role_statements(three, role_of(three, name))
+                if s.allows(action, notebook_arn(other))
+            ]  # fmt: skip
+            assert not allowing, f"{name} may {action} {other}'s notebook via {allowing}"
+
+
+def test_attendee_cannot_write_another_attendees_prefix(three):
+    for name in THREE:
+        for other in THREE:
+            key = f"arn:aws:s3:::curatedbucket/attendees/{other}/model.tar.gz"
+            writes = [
+                s.sid for s in role_statements(three, role_of(three, name))
+                if s.allows("s3:PutObject", key) or s.allows("s3:DeleteObject", key)
+            ]  # fmt: skip
+            assert bool(writes) == (other == name), (name, other, writes)
+
+
+def test_attendee_may_stop_only_their_own_notebook(three):
+    statements = list(role_statements(three, role_of(three, "grace")))
+    assert any(
+        s.allows("sagemaker:StopNotebookInstance", notebook_arn("grace")) for s in statements
+    )
+
+
+def test_execution_role_writes_only_attendee_and_scratch_prefixes(three):
+    (role_id,) = (
+        logical_id
+        for logical_id, role in resources_of(three, "AWS::IAM::Role").items()
+        if "SageMaker jobs and endpoints" in role["Properties"].get("Description", "")
+    )
+    statements = list(role_statements(three, role_id))
+    assert three["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0][
+        "Principal"
+    ] == {"Service": "sagemaker.amazonaws.com"}
+    assert any(
+        s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/attendees/ada/out") for s in statements
+    )
+    assert not any(
+        s.allows("s3:PutObject", "arn:aws:s3:::rawbucket/bike-sharing/hour.csv") for s in statements
+    )
+    assert not any(
+        s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/bank-marketing/x") for s in statements
+    )
+
+
+def test_every_policy_passes_the_iam_linter(three):
+    for logical_id, document in managed_policies(three).items():
+        findings = analyze_policy_string(json.dumps(document)).findings
+        assert not findings, (logical_id, [(f.issue, f.detail) for f in findings])
+
+
+def test_seed_mode_attaches_exactly_the_original_managed_policies(synth):
+    seeded = synth(attendees=THREE, attendee_environment__permissions="seed")
+    template = seeded.templates[STACK]
+    attached = {
+        resolve(arn, template).rsplit("/", 1)[-1]
+        for arn in template["Resources"][role_of(template, "ada")]["Properties"][
+            "ManagedPolicyArns"
+        ]
+    }
+    assert attached == {
+        "AmazonSageMakerFullAccess", "AmazonS3FullAccess", "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonEC2ContainerRegistryFullAccess", "AmazonEC2ContainerServiceforEC2Role",
+        "AmazonAthenaFullAccess", "ComprehendFullAccess",
+    }  # fmt: skip
+    reasons = {
+        a.reason for a in seeded.acknowledgements if "IAM4" in a.finding and "Attendee" in a.path
+    }
+    assert len(reasons) == 1 and "permissions=seed" in next(iter(reasons))
+
+
+# -- hand-out -----------------------------------------------------------------------------------
+
+
+def test_handout_per_attendee_names_notebook_url_and_prefixes(three):
+    outputs = resolve(three["Outputs"], three)
+    handout = json.loads(outputs["Handoutada"]["Value"])
+    assert handout["notebook"] == "mlws-ada"
+    assert fnmatch.fnmatch(handout["url"], "https://*.console.aws.amazon.com/sagemaker/*mlws-ada*")
+    assert handout["own_prefix"].endswith("/attendees/ada/")
+    shared = json.loads(outputs["HandoutShared"]["Value"])
+    assert shared["athena_workgroup"] == "mlws-workgroup"
+    assert "model_repository_uri" in shared
