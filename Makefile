@@ -10,7 +10,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down test lint format synth nag-report deploy destroy diff clean
+.PHONY: help setup up down test lint format synth nag-report deploy destroy diff clean cost janitor
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -57,8 +57,15 @@ diff: setup ## what a deploy would change in the account of the shell's credenti
 deploy: synth ## deploy every stack into the account of the shell's credentials
 	$(CDK) deploy --all --require-approval broadening
 
-destroy: setup ## delete every stack (with retention=destroy nothing billable remains)
+janitor: setup ## dry run: what attendees left in the account, with hourly cost (deletes nothing)
+	$(PY) -m workshopctl janitor
+
+destroy: setup ## janitor --apply, then delete every stack (with retention=destroy nothing billable remains)
+	$(PY) -m workshopctl janitor --apply
 	$(CDK) destroy --all --force
+
+cost: setup ## estimated cost per attendee-hour of the config, from the price table
+	$(PY) -m workshopctl cost
 
 clean: down ## remove build output as well (cdk.out, caches); keeps .venv and node_modules
 	rm -rf cdk.out .pytest_cache .ruff_cache .hypothesis .cache

@@ -20,7 +20,9 @@ from stacks.attendee_environment import AttendeeEnvironmentStack
 from stacks.data_lake import DataLakeStack
 from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
+from stacks.serving import ServingStack
 from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
+from workshopctl.serving_models import build_serving_artifacts
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
 
@@ -62,16 +64,28 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             model_image=model_image,
             env=env,
         )
+    serving = None
+    if config.features.serving and model_image is not None:
+        serving = ServingStack(
+            app,
+            f"{config.prefix}-serving",
+            config=config,
+            data_lake=data_lake,
+            model_image=model_image,
+            artifacts=build_serving_artifacts(),
+            env=env,
+        )
     if config.features.guardrails:
         guardrails = GuardrailsStack(
             app,
             f"{config.prefix}-guardrails",
             config=config,
+            data_lake=data_lake,
             attendee_environment=attendee_environment,
             env=env,
         )
         # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
-        for stack in (data_lake, model_image, attendee_environment):
+        for stack in (data_lake, model_image, attendee_environment, serving):
             if stack is not None:
                 guardrails.add_dependency(stack)
 

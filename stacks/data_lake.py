@@ -23,6 +23,8 @@ from workshopctl.config import WorkshopConfig
 from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
 
 ATHENA_RESULTS_PREFIX = "athena/"
+# A table parameter that marks the stack's own tables: the janitor deletes only the others.
+STACK_OWNED_TABLE = ("workshop:owner", "stack")
 
 
 class DataLakeStack(cdk.Stack):
@@ -215,6 +217,7 @@ class DataLakeStack(cdk.Stack):
                 "classification": "csv",
                 "skip.header.line.count": "1",
                 "has_encrypted_data": "true",
+                STACK_OWNED_TABLE[0]: STACK_OWNED_TABLE[1],  # the janitor keeps these
             },
             storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
                 location=self.raw_bucket.s3_url_for_object(f"{dataset.raw_prefix}/"),

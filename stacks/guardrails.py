@@ -8,18 +8,40 @@ session end → the janitor on stack deletion, so `cdk destroy` alone leaves not
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from stacks import nag
 from stacks.attendee_environment import AttendeeEnvironmentStack
-from stacks.constructs.teardown import customer_key
-from workshopctl.config import WorkshopConfig
+from stacks.constructs.exact_role import exact_role
+from stacks.constructs.teardown import customer_key, encrypted_log_group
+from stacks.data_lake import DataLakeStack
+from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
+from workshopctl.janitor_cli import lambda_environment
+
+LAMBDAS = PROJECT_ROOT / "lambdas"
+# The janitor package only: the asset root is lambdas/ so its relative imports resolve.
+JANITOR_ASSET_EXCLUDES = ["*", "!janitor", "!janitor/*.py", "!janitor/prices.json"]
+CENSUS_NAMESPACE = "Workshop"
+SAGEMAKER_STOPPABLE = (
+    "training-job", "processing-job", "hyper-parameter-tuning-job", "transform-job",
+    "pipeline", "notebook-instance",
+)  # fmt: skip
+SAGEMAKER_DELETABLE = (
+    "monitoring-schedule", "endpoint", "endpoint-config", "model", "pipeline", "model-package",
+    "model-package-group", "app", "space", "user-profile", "notebook-instance",
+)  # fmt: skip
 
 BUDGET_THRESHOLDS = (("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100))
 
@@ -35,6 +57,7 @@ class GuardrailsStack(cdk.Stack):
         construct_id: str,
         *,
         config: WorkshopConfig,
+        data_lake: DataLakeStack,
         attendee_environment: AttendeeEnvironmentStack | None,
         **kwargs,
     ) -> None:
@@ -51,6 +74,15 @@ class GuardrailsStack(cdk.Stack):
         self._budget()
         if attendee_environment is not None and config.guardrails.nightly_notebook_stop:
             self._nightly_notebook_stop(attendee_environment)
+        self._data_lake = data_lake
+        janitor_role = self._janitor_role()
+        self.janitor = self._janitor_function(
+            "Janitor", "janitor.handler.handler", janitor_role,
+            "Deletes what attendees created in the workshop's scope (dry run unless apply)",
+        )  # fmt: skip
+        self._session_end()
+        self._teardown(janitor_role)
+        self._census()
 
     # -- alerts --------------------------------------------------------------------------------
     def _alerts_topic(self) -> sns.Topic:
@@ -69,6 +101,7 @@ class GuardrailsStack(cdk.Stack):
         topic = sns.Topic(
             self,
             "AlertsTopic",
+            topic_name=self._config.alerts_topic_name,  # other stacks' alarms address it by name
             display_name=f"{self._config.prefix} workshop cost alerts",
             master_key=self.key,
             enforce_ssl=True,
@@ -173,3 +206,415 @@ class GuardrailsStack(cdk.Stack):
                     retry_attempts=3,
                 ),
             )
+
+    # -- the janitor ---------------------------------------------------------------------------
+    def _janitor_role(self) -> iam.IRole:
+        prefix = self._config.prefix
+        curated = self._data_lake.exports.curated_bucket_arn
+        database = self._config.glue_database_name
+        by_name = [self._sagemaker_arn(kind, f"{prefix}-*") for kind in SAGEMAKER_DELETABLE]
+        stop_actions = [
+            "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
+            "sagemaker:StopHyperParameterTuningJob", "sagemaker:StopTransformJob",
+            "sagemaker:StopPipelineExecution", "sagemaker:StopNotebookInstance",
+        ]  # fmt: skip
+        delete_actions = [
+            "sagemaker:DeleteMonitoringSchedule", "sagemaker:DeleteEndpoint",
+            "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel", "sagemaker:DeletePipeline",
+            "sagemaker:DeleteModelPackage", "sagemaker:DeleteModelPackageGroup",
+            "sagemaker:DeleteApp", "sagemaker:DeleteSpace", "sagemaker:DeleteUserProfile",
+            "sagemaker:DeleteNotebookInstance",
+        ]  # fmt: skip
+        tagged = {"StringEquals": {"aws:ResourceTag/workshop": prefix}}
+        why_names = (
+            f"Attendees name what they create at run time; the janitor may stop or delete only "
+            f"resources whose names start with '{prefix}-'."
+        )
+        statements = [
+            (
+                iam.PolicyStatement(
+                    sid="ListWorkshopInventory",
+                    actions=[
+                        "sagemaker:ListMonitoringSchedules",
+                        "sagemaker:ListEndpoints",
+                        "sagemaker:ListEndpointConfigs",
+                        "sagemaker:ListModels",
+                        "sagemaker:ListTrainingJobs",
+                        "sagemaker:ListProcessingJobs",
+                        "sagemaker:ListHyperParameterTuningJobs",
+                        "sagemaker:ListTransformJobs",
+                        "sagemaker:ListPipelines",
+                        "sagemaker:ListPipelineExecutions",
+                        "sagemaker:ListModelPackageGroups",
+                        "sagemaker:ListModelPackages",
+                        "sagemaker:ListDomains",
+                        "sagemaker:ListApps",
+                        "sagemaker:ListSpaces",
+                        "sagemaker:ListUserProfiles",
+                        "sagemaker:ListNotebookInstances",
+                        "sagemaker:ListTags",
+                        "sagemaker:DescribeEndpoint",
+                        "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:DescribeNotebookInstance",
+                        "application-autoscaling:DescribeScalableTargets",
+                        "ecr:DescribeRepositories",
+                        "ecr:ListTagsForResource",
+                        "athena:ListWorkGroups",
+                        "logs:DescribeLogGroups",
+                    ],
+                    resources=["*"],
+                ),
+                "Read-only listing: SageMaker's List* calls, DescribeScalableTargets, "
+                "DescribeRepositories, ListWorkGroups and DescribeLogGroups support no resource "
+                "ARN (AWS requires Resource '*'); the janitor filters by prefix and tag itself.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="StopAndDeleteByName",
+                    actions=[*stop_actions, *delete_actions],
+                    resources=[
+                        *by_name,
+                        *(self._sagemaker_arn(kind, f"{prefix}-*") for kind in SAGEMAKER_STOPPABLE),
+                        self._sagemaker_arn("pipeline", f"{prefix}-*/execution/*"),
+                    ],
+                ),
+                why_names,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="StopAndDeleteByTag",
+                    actions=[*stop_actions, *delete_actions],
+                    resources=["*"],
+                    conditions=tagged,
+                ),
+                f"Resources tagged workshop={prefix} are in scope whatever their names; the "
+                "condition on that tag is the scope, as no ARN pattern can express it.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeregisterScalingTargets",
+                    actions=["application-autoscaling:DeregisterScalableTarget"],
+                    resources=["*"],
+                ),
+                "An endpoint's scalable targets must be deregistered before it is deleted; "
+                "scalable-target ARNs are generated ids, unknown when the policy is written.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteWorkshopImages",
+                    actions=["ecr:ListImages", "ecr:BatchDeleteImage"],
+                    resources=[
+                        self.format_arn(service="ecr", resource="repository", resource_name="*")
+                    ],
+                    conditions=tagged,
+                ),
+                f"Only repositories tagged workshop={prefix}; their names are generated by "
+                "CloudFormation.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="ListAttendeeObjects",
+                    actions=["s3:ListBucketVersions", "s3:ListBucketMultipartUploads"],
+                    resources=[curated],
+                ),
+                None,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteAttendeeObjects",
+                    actions=[
+                        "s3:DeleteObject",
+                        "s3:DeleteObjectVersion",
+                        "s3:AbortMultipartUpload",
+                    ],
+                    resources=[f"{curated}/{ATTENDEES_PREFIX}*", f"{curated}/{SCRATCH_PREFIX}*"],
+                ),
+                "Everything under the attendees' and the scratch prefixes goes after the event; "
+                "nothing else in the bucket is touched.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteAttendeeTables",
+                    actions=["glue:GetDatabases", "glue:GetTables", "glue:DeleteTable"],
+                    resources=[
+                        self.format_arn(service="glue", resource="catalog"),
+                        self.format_arn(
+                            service="glue", resource="database", resource_name=database
+                        ),
+                        self.format_arn(
+                            service="glue", resource="table", resource_name=f"{database}/*"
+                        ),
+                    ],
+                ),
+                "Attendees create tables in the workshop database under names of their choice; "
+                "the janitor keeps the stack's own tables by name.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteAttendeeQueries",
+                    actions=[
+                        "athena:ListNamedQueries",
+                        "athena:GetNamedQuery",
+                        "athena:DeleteNamedQuery",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="athena",
+                            resource="workgroup",
+                            resource_name=self._config.athena_workgroup_name,
+                        )
+                    ],
+                ),
+                None,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteSageMakerLogs",
+                    actions=[
+                        "logs:DescribeLogStreams",
+                        "logs:ListTagsForResource",
+                        "logs:DeleteLogGroup",
+                        "logs:DeleteLogStream",
+                    ],
+                    resources=[self._log_group_arn("/aws/sagemaker/*")],
+                ),
+                "SageMaker names its log groups by job kind under /aws/sagemaker/ and the "
+                "streams after the jobs; the janitor deletes those of in-scope resources.",
+            ),
+        ]
+        log_group = encrypted_log_group(self, "JanitorLogs", config=self._config, key=self.key)
+        self._janitor_log_group = log_group
+        role = exact_role(
+            self,
+            "JanitorRole",
+            policy_id="JanitorPolicy",
+            service="lambda.amazonaws.com",
+            description=f"{self._config.prefix}: the janitor (scope: prefix and tag)",
+            log_group=log_group,
+            statements=[statement for statement, _ in statements],
+        )
+        nag.acknowledge_wildcards(role.policy, [(s, why) for s, why in statements if why])
+        self._janitor_policy = role.policy
+        return role.role
+
+    def _janitor_function(
+        self, construct_id: str, handler: str, role: iam.IRole, description: str
+    ) -> lambda_.Function:
+        function = lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(LAMBDAS), exclude=JANITOR_ASSET_EXCLUDES),
+            role=role,
+            timeout=cdk.Duration.minutes(10),  # waits up to 5 min for notebooks and apps
+            memory_size=512,
+            log_group=self._janitor_log_group,
+            environment=lambda_environment(
+                self._config, [self._data_lake.curated_bucket.bucket_name]
+            ),
+            reserved_concurrent_executions=1,  # two janitors at once would race each other
+        )
+        function.node.add_dependency(self._janitor_policy)
+        nag.acknowledge(
+            function,
+            "Invoked synchronously by CloudFormation or by EventBridge Scheduler (which retries "
+            "and keeps its own record); every run logs what it left and why, so a dead-letter "
+            "queue would hold nothing the logs and the schedule's retries do not.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        nag.acknowledge(
+            function,
+            "It calls only AWS APIs (SageMaker, S3, Glue, Athena, ECR, CloudWatch Logs) and "
+            "CloudFormation's pre-signed response URL; a VPC would add a NAT gateway's cost "
+            "without narrowing what it can reach.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+        return function
+
+    def _session_end(self) -> None:
+        """The janitor with apply at the configured end of the session (none if unset)."""
+        if self._config.session_end is None:
+            return
+        at = self._config.session_end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        scheduler.Schedule(
+            self,
+            "SessionEnd",
+            description="End of the workshop session: the janitor deletes what attendees made",
+            schedule=scheduler.ScheduleExpression.expression(f"at({at})", cdk.TimeZone.ETC_UTC),
+            target=targets.LambdaInvoke(
+                self.janitor,
+                input=scheduler.ScheduleTargetInput.from_object({"apply": True}),
+                retry_attempts=2,
+                role=self._scheduler_role("SessionEndRole", self.janitor),
+            ),
+        )
+
+    def _teardown(self, role: iam.IRole) -> None:
+        """`cdk destroy` deletes this stack first (it depends on the others); deleting this
+        resource runs the janitor, so what attendees made is gone before the stacks go."""
+        function = self._janitor_function(
+            "TeardownFunction", "janitor.teardown_resource.handler", role,
+            "Custom resource: runs the janitor with apply when the stack is deleted",
+        )  # fmt: skip
+        resource = cdk.CustomResource(
+            self,
+            "Teardown",
+            service_token=function.function_arn,
+            resource_type="Custom::WorkshopTeardown",
+        )
+        resource.node.add_dependency(function)
+
+    def _census(self) -> None:
+        """Hourly endpoint census → metrics → alarms on endpoints and instance-hours."""
+        log_group = self._janitor_log_group
+        role = exact_role(
+            self,
+            "CensusRole",
+            policy_id="CensusPolicy",
+            service="lambda.amazonaws.com",
+            description=f"{self._config.prefix}: counts the workshop's endpoints hourly",
+            log_group=log_group,
+            statements=[
+                iam.PolicyStatement(
+                    sid="CountEndpoints",
+                    actions=[
+                        "sagemaker:ListEndpoints",
+                        "sagemaker:DescribeEndpoint",
+                        "sagemaker:ListTags",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="PublishCensus",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": CENSUS_NAMESPACE}},
+                ),
+            ],
+        )
+        nag.acknowledge(
+            role.policy,
+            "ListEndpoints supports no resource ARN and the census counts every endpoint in the "
+            "workshop's scope, stack-owned ones included (read-only); PutMetricData has no "
+            "resource-level permission and is limited to the census namespace by condition.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        function = lambda_.Function(
+            self,
+            "Census",
+            description="Counts the workshop's endpoints in service and their instances",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="janitor.census.handler",
+            code=lambda_.Code.from_asset(str(LAMBDAS), exclude=JANITOR_ASSET_EXCLUDES),
+            role=role.role,
+            timeout=cdk.Duration.minutes(2),
+            memory_size=256,
+            log_group=log_group,
+            environment={"WORKSHOP_PREFIX": self._config.prefix},
+            reserved_concurrent_executions=1,
+        )
+        function.node.add_dependency(role.policy)
+        nag.acknowledge(
+            function,
+            "Invoked hourly by EventBridge Scheduler, which retries; a missed hour leaves a gap "
+            "in the metric, which the alarms treat as not breaching, so a dead-letter queue would "
+            "add nothing.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        nag.acknowledge(
+            function,
+            "It calls only the SageMaker and CloudWatch APIs; a VPC would add a NAT gateway's "
+            "cost without narrowing what it can reach.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+        scheduler.Schedule(
+            self,
+            "HourlyCensus",
+            description="Count the workshop's endpoints for the cost alarms",
+            schedule=scheduler.ScheduleExpression.rate(cdk.Duration.hours(1)),
+            target=targets.LambdaInvoke(
+                function,
+                retry_attempts=1,
+                role=self._scheduler_role("CensusScheduleRole", function),
+            ),
+        )
+        guardrails = self._config.guardrails
+        dimensions = {"Workshop": self._config.prefix}
+        in_service = cloudwatch.Alarm(
+            self,
+            "EndpointsInServiceAlarm",
+            alarm_description=f"More than {guardrails.max_endpoints_in_service} workshop "
+            "endpoints in service: someone may have forgotten one",
+            metric=cloudwatch.Metric(
+                namespace=CENSUS_NAMESPACE,
+                metric_name="EndpointsInService",
+                dimensions_map=dimensions,
+                statistic="Maximum",
+                period=cdk.Duration.hours(1),
+            ),
+            threshold=guardrails.max_endpoints_in_service,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        instance_hours = cloudwatch.Alarm(
+            self,
+            "EndpointInstanceHoursAlarm",
+            alarm_description=f"Workshop endpoints used more than "
+            f"{guardrails.max_endpoint_instance_hours_per_day} instance-hours in a day",
+            metric=cloudwatch.Metric(
+                namespace=CENSUS_NAMESPACE,
+                metric_name="EndpointInstances",
+                dimensions_map=dimensions,
+                statistic="Sum",
+                period=cdk.Duration.days(1),
+            ),
+            threshold=guardrails.max_endpoint_instance_hours_per_day,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (in_service, instance_hours):
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alerts_topic))
+
+    def _scheduler_role(self, construct_id: str, function: lambda_.IFunction) -> iam.IRole:
+        role = iam.Role(
+            self,
+            construct_id,
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+            ),
+            description=f"{self._config.prefix}: EventBridge Scheduler invokes one function",
+        )
+        iam.ManagedPolicy(
+            self,
+            f"{construct_id}Policy",
+            description="Invoke one function, nothing else",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeOneFunction",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[function.function_arn],
+                )
+            ],
+        )
+        return role.without_policy_updates()
+
+    def _sagemaker_arn(self, kind: str, name: str) -> str:
+        return self.format_arn(service="sagemaker", resource=kind, resource_name=name)
+
+    def _log_group_arn(self, name: str) -> str:
+        return self.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )

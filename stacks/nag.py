@@ -110,7 +110,7 @@ def acknowledge_bucket_deployment_role(stack: cdk.Stack, destination: s3.IBucket
     execution policy for its logs); the wildcards it holds are scoped to the CDK asset bucket and
     to the one destination bucket, which is what copying a folder of assets needs.
     """
-    bucket_arn = f"<{stack.get_logical_id(destination.node.default_child)}.Arn>/*"
+    bucket_arn = f"{flatten_reference(stack, destination.bucket_arn)}/*"
     for child in stack.node.find_all():
         if "Custom::CDKBucketDeployment" not in child.node.path:
             continue

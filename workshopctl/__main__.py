@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from workshopctl.config import ConfigError, load_project_config
+from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("config", help="print the effective workshop config").set_defaults(
         handler=_config
     )
+    add_janitor_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

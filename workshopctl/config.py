@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -171,6 +172,44 @@ class Guardrails(_Section):
     )
 
 
+class Serving(_Section):
+    """Module 7's endpoints: the bank-marketing A/B endpoint and the BYOM endpoint."""
+
+    champion_weight: float = Field(
+        0.9, ge=0, le=1, **allowed("0..1 (variant-a's share; variant-b gets the rest)")
+    )
+    initial_instance_count: int = Field(1, ge=1, le=10, **allowed("1..10 per variant"))
+    min_instances: int = Field(1, ge=1, le=10, **allowed("1..10 per variant"))
+    max_instances: int = Field(2, ge=1, le=20, **allowed("1..20 per variant"))
+    invocations_per_instance: int = Field(
+        300, ge=1, le=100_000, **allowed("1..100000 (requests per instance per minute)")
+    )
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, **allowed("0..3600"))
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, **allowed("0..3600"))
+    data_capture_percent: int = Field(20, ge=0, le=100, **allowed("0..100 (0 turns it off)"))
+    idle_alarm_hours: int = Field(
+        6, ge=1, le=24, **allowed("1..24 (alarm when an endpoint got no request that long)")
+    )
+    latency_p99_ms: int = Field(500, ge=1, le=60_000, **allowed("1..60000"))
+    multi_model: bool = Field(False, **allowed("true (BYOM as a multi-model endpoint) or false"))
+    reset_variant_properties: bool = Field(
+        False,
+        **allowed(
+            "true (a deploy resets live weights and instance counts to the config) or false "
+            "(keep what autoscaling and traffic shifts set)"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _capacity_range(self) -> Serving:
+        if not self.min_instances <= self.initial_instance_count <= self.max_instances:
+            raise ValueError(
+                "needs min_instances <= initial_instance_count <= max_instances, not "
+                f"{self.min_instances} <= {self.initial_instance_count} <= {self.max_instances}"
+            )
+        return self
+
+
 class Features(_Section):
     """Switches for the stacks that build on the data lake (each gates its stack once it exists)."""
 
@@ -203,6 +242,7 @@ class WorkshopConfig(_Section):
     data_lake: DataLake = DataLake()
     budget: Budget = Budget()
     guardrails: Guardrails = Guardrails()
+    serving: Serving = Serving()
     model_image: ModelImage = ModelImage()
     log_retention_days: int = Field(
         30, **allowed(f"one of {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs)")
@@ -272,6 +312,21 @@ class WorkshopConfig(_Section):
     def notebook_name(self, attendee: str) -> str:
         """The attendee's notebook instance: a documented contract, found by name in the console."""
         return f"{self.prefix}-{attendee}"
+
+    @property
+    def ab_endpoint_name(self) -> str:
+        """The bank-marketing A/B endpoint (Module 7): the labs and the promotion call it."""
+        return f"{self.prefix}-bank-ab"
+
+    @property
+    def byom_endpoint_name(self) -> str:
+        """The bring-your-own-container endpoint (Module 7)."""
+        return f"{self.prefix}-byom"
+
+    @property
+    def alerts_topic_name(self) -> str:
+        """The guardrails' SNS topic; alarms of other stacks address it by this name."""
+        return f"{self.prefix}-alerts"
 
     @property
     def workshop_parameter_name(self) -> str:

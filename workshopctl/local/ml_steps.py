@@ -44,8 +44,11 @@ def stage_raw(workspace: Workspace, key: str) -> Path:
     return target
 
 
-def run_program(module: str, args: list[object], log: Log) -> list[str]:
-    """Run ``python -m module args`` from the repo root; stream output; raise on failure."""
+def run_program(
+    module: str, args: list[object], log: Log, *, cwd: Path = REPO_ROOT
+) -> list[str]:
+    """Run ``python -m module args`` (from the repo root unless ``cwd`` says otherwise, e.g. the
+    BYOM container's folder); stream output; raise on failure."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -53,7 +56,7 @@ def run_program(module: str, args: list[object], log: Log) -> list[str]:
     command = [sys.executable, "-m", module, *map(str, args)]
     log(f"$ python -m {module} {' '.join(map(str, args))}")
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
     lines: list[str] = []

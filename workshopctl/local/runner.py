@@ -11,6 +11,7 @@ from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
 from workshopctl.local.report import terminal_summary, write_html
+from workshopctl.local.serving_step import ServingStep
 from workshopctl.local.synth_step import SynthStep
 from workshopctl.local.workspace import Step, StepReport, Workspace, timed
 
@@ -27,6 +28,7 @@ def all_steps() -> list[Step]:
         BankMarketingStep("workshop"),  # module 5: classification
         TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
         ByomScikitStep(),  # module 7: bring-your-own container
+        ServingStep(),  # module 7: the A/B endpoint's two variants behind a weighted router
     ]
 
 

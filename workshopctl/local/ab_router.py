@@ -1,0 +1,154 @@
+"""A local stand-in for an endpoint's production variants: a weighted router over real HTTP.
+
+SageMaker sends each request to one variant, chosen at random in proportion to the variant
+weights, names it in the response header ``X-Amzn-Invoked-Production-Variant``, and lets a caller
+pin a variant with ``TargetVariant`` (HTTP header ``X-Amzn-SageMaker-Target-Variant``). This router
+does the same in front of local model servers, with a seeded random choice so a rehearsal is
+repeatable. ``set_weights`` changes the split in place, as UpdateEndpointWeightsAndCapacities does
+without a redeploy. Listens on 127.0.0.1, on a free port the OS picks.
+"""
+
+from __future__ import annotations
+
+import http.client
+import math
+import random
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+INVOKED_VARIANT_HEADER = "X-Amzn-Invoked-Production-Variant"
+TARGET_VARIANT_HEADER = "X-Amzn-SageMaker-Target-Variant"
+UPSTREAM_TIMEOUT_SECONDS = 60  # SageMaker's limit for an invocation
+POLL_SECONDS = 0.05  # how soon stop() is noticed (the stdlib default, 0.5 s, per server)
+
+
+class WeightedRouter:
+    """Routes ``POST /invocations`` to variant servers (name → port on 127.0.0.1) by weight."""
+
+    def __init__(self, variants: Mapping[str, int], weights: Mapping[str, float], seed: int):
+        self.variants = dict(variants)
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._weights: dict[str, float] = {}
+        self.set_weights(weights)
+        self._server = _RouterHTTPServer(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(POLL_SECONDS,),
+            daemon=True,
+            name=f"ab-router-{self.port}",
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def weights(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._weights)
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        """Replace every variant's weight. Requests are validated upstream (the traffic-shift
+        rules); this only keeps the router itself from being left with nowhere to route."""
+        if set(weights) != set(self.variants):
+            raise ValueError(
+                f"weights name {sorted(weights)}, the router has {sorted(self.variants)}"
+            )
+        values = [float(w) for w in weights.values()]
+        if not all(math.isfinite(w) and w >= 0 for w in values) or sum(values) <= 0:
+            raise ValueError(f"weights must be finite, >= 0 and not all 0: {dict(weights)}")
+        with self._lock:
+            self._weights = {name: float(w) for name, w in weights.items()}
+
+    def choose(self) -> str:
+        """One variant, drawn in proportion to the weights (seeded: same run, same draws)."""
+        with self._lock:
+            names = list(self._weights)
+            return self._rng.choices(names, weights=[self._weights[n] for n in names])[0]
+
+    def start(self) -> WeightedRouter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, finish the loop and release the port."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> WeightedRouter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _forward(port: int, body: bytes, content_type: str | None) -> tuple[int, bytes, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=UPSTREAM_TIMEOUT_SECONDS)
+    try:
+        headers = {"Content-Type": content_type} if content_type else {}
+        connection.request("POST", "/invocations", body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("Content-Type", "text/plain")
+    finally:
+        connection.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _RouterHTTPServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the step measures and reports; per-request lines would drown its output
+
+    def _answer(self, status: int, body: bytes, content_type: str, variant: str | None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if variant:
+            self.send_header(INVOKED_VARIANT_HEADER, variant)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == "/ping":
+            self._answer(200, b"", "text/plain", None)
+        else:
+            self._answer(404, b"not found: use POST /invocations\n", "text/plain", None)
+
+    def do_POST(self) -> None:
+        router = self.server.router
+        if self.path != "/invocations":
+            self._answer(404, b"not found: use POST /invocations\n", "text/plain", None)
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._answer(411, b"send a Content-Length\n", "text/plain", None)
+            return
+        body = self.rfile.read(int(length))
+        target = self.headers.get(TARGET_VARIANT_HEADER)
+        if target is not None and target not in router.variants:
+            message = f"no variant {target!r}; the endpoint has {', '.join(router.variants)}\n"
+            self._answer(400, message.encode(), "text/plain", None)
+            return
+        variant = target or router.choose()
+        try:
+            status, answer, content_type = _forward(
+                router.variants[variant], body, self.headers.get("Content-Type")
+            )
+        except OSError as error:
+            self._answer(
+                502, f"variant {variant} did not answer: {error}\n".encode(), "text/plain", variant
+            )
+            return
+        self._answer(status, answer, content_type, variant)
+
+
+class _RouterHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, router: WeightedRouter):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.router = router

@@ -1,0 +1,136 @@
+"""The first model artifacts the endpoints serve, built from the vendored data at synth time.
+
+An endpoint must answer right after `cdk deploy`, before any pipeline has run, so the serving
+stack ships three `model.tar.gz` files as assets, trained here by the same SageMaker-contract
+programs the local target and the pipelines run:
+
+* ``champion``   — bank marketing, the workshop's XGBoost hyperparameters (variant A);
+* ``challenger`` — bank marketing, the best of the local Bayesian tuning (variant B);
+* ``byom``       — the bring-your-own container's decision tree on iris (Module 7).
+
+Training takes ~20 s once per machine: the artifacts are cached under ``.cache/serving-models/``
+by a fingerprint of everything they are made from (programs, data, hyperparameters, tuning
+spec). The fingerprint, not the artifacts' bytes, is what the templates carry as asset hash, so
+templates depend only on code and config even if another machine's XGBoost writes other bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshopctl.config import PROJECT_ROOT
+from workshopctl.local.ml_steps import (
+    WORKSHOP_XGBOOST,
+    prepare_bank,
+    run_program,
+    train_and_pack,
+)
+from workshopctl.local.workspace import Log, Workspace
+
+CACHE_ROOT = PROJECT_ROOT / ".cache" / "serving-models"
+FEATURE_SET = "workshop"  # what the endpoint's callers send: the workshop's prepared features
+BYOM_HYPERPARAMETERS = {"max_leaf_nodes": "8"}
+# Everything the artifacts are made from: a change to any of it rebuilds them.
+INPUTS = (
+    "training_code/contract.py",
+    "training_code/datachecks.py",
+    "training_code/bank",
+    "training_code/tuning",
+    "training_code/byom_scikit/byom",
+    "training_code/byom_scikit/train",
+    "data/bank-marketing/bank-additional-full.csv",
+    "workshopctl/serving_models.py",
+)
+
+
+@dataclass(frozen=True)
+class ServingArtifacts:
+    champion: Path
+    challenger: Path
+    byom: Path
+    fingerprint: str  # sha256 of the inputs: the assets' hash in the templates
+
+    def asset_hash(self, name: str) -> str:
+        return hashlib.sha256(f"{self.fingerprint}:{name}".encode()).hexdigest()
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """sha256 over the relative paths and bytes of every input file, in sorted order."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([WORKSHOP_XGBOOST, BYOM_HYPERPARAMETERS, FEATURE_SET]).encode())
+    for item in INPUTS:
+        path = root / item
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def build_serving_artifacts(
+    cache_root: Path = CACHE_ROOT, log: Log = lambda line: None
+) -> ServingArtifacts:
+    """The three artifacts, trained on first use and cached by the inputs' fingerprint."""
+    key = fingerprint()
+    folder = cache_root / key[:16]
+    artifacts = ServingArtifacts(
+        champion=folder / "champion" / "model.tar.gz",
+        challenger=folder / "challenger" / "model.tar.gz",
+        byom=folder / "byom" / "model.tar.gz",
+        fingerprint=key,
+    )
+    if (folder / "DONE").exists():
+        return artifacts
+    # Build in a scratch folder and move into place at the end: an interrupted build leaves
+    # no half-written cache entry behind.
+    cache_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_root) as scratch:
+        staging = Path(scratch) / "artifacts"
+        _train_all(Workspace(Path(scratch) / "workspace"), staging, log)
+        (staging / "DONE").write_text(key + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    return artifacts
+
+
+def _train_all(workspace: Workspace, out: Path, log: Log) -> None:
+    prepared = prepare_bank(workspace, FEATURE_SET, log)
+    work = workspace.bucket("work") / "serving"
+    channels = {"train": prepared / "train", "validation": prepared / "validation"}
+    log("serving artifacts: champion (the workshop's XGBoost hyperparameters)")
+    train_and_pack(
+        "training_code.bank.train_xgboost", work / "champion", WORKSHOP_XGBOOST, channels,
+        out / "champion", log,
+    )  # fmt: skip
+    log("serving artifacts: challenger (best of the local Bayesian tuning)")
+    tuning = work / "tuning"
+    run_program(
+        "training_code.tuning.local_tuner",
+        ["--train", channels["train"], "--validation", channels["validation"],
+         "--output", tuning, "--job-prefix", "serving-challenger"],
+        log,
+    )  # fmt: skip
+    (out / "challenger").mkdir(parents=True)
+    shutil.copyfile(tuning / "best" / "model.tar.gz", out / "challenger" / "model.tar.gz")
+    log("serving artifacts: byom (Module 7's decision tree on iris)")
+    _train_byom(work / "byom", out / "byom", log)
+
+
+def _train_byom(root: Path, out: Path, log: Log) -> None:
+    byom = PROJECT_ROOT / "training_code" / "byom_scikit"
+    training = root / "input" / "data" / "training"
+    training.mkdir(parents=True)
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(BYOM_HYPERPARAMETERS))
+    run_program("byom.iris_data", [training / "iris.csv"], log, cwd=byom)
+    run_program("byom", ["train", "--opt-ml", root], log, cwd=byom)
+    run_program("training_code.contract", ["pack-model", root / "model", out / "model.tar.gz"], log)
