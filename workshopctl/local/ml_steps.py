@@ -44,9 +44,7 @@ def stage_raw(workspace: Workspace, key: str) -> Path:
     return target
 
 
-def run_program(
-    module: str, args: list[object], log: Log, *, cwd: Path = REPO_ROOT
-) -> list[str]:
+def run_program(module: str, args: list[object], log: Log, *, cwd: Path = REPO_ROOT) -> list[str]:
     """Run ``python -m module args`` (from the repo root unless ``cwd`` says otherwise, e.g. the
     BYOM container's folder); stream output; raise on failure."""
     env = dict(os.environ)
