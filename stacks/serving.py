@@ -14,20 +14,25 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import nag
 from stacks.constructs.algorithm_images import XGBOOST, AlgorithmImages
-from stacks.constructs.teardown import customer_key
+from stacks.constructs.exact_role import exact_role
+from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
-from workshopctl.config import WorkshopConfig
+from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 from workshopctl.serving_models import ServingArtifacts
 
 CHAMPION, CHALLENGER = (
@@ -38,6 +43,7 @@ BYOM_VARIANT = "byom"
 DATA_CAPTURE_PREFIX = "data-capture/"
 BYOM_MODELS_PREFIX = "serving/byom-models/"
 ENDPOINT_NAMESPACE = "AWS/SageMaker"
+LAMBDAS = PROJECT_ROOT / "lambdas"
 
 
 class ServingStack(cdk.Stack):
@@ -61,7 +67,11 @@ class ServingStack(cdk.Stack):
         self._settings = config.serving
         self._data_lake = data_lake
         self.endpoint_key = customer_key(
-            self, "EndpointKey", config=config, purpose="encrypts the endpoints' ML storage volumes"
+            self,
+            "EndpointKey",
+            config=config,
+            purpose="encrypts the endpoints' ML storage volumes and the serving functions' logs",
+            for_log_groups=True,
         )
         images = AlgorithmImages(self, "AlgorithmImages", images=(XGBOOST,))
         self.model_assets = {
@@ -100,6 +110,8 @@ class ServingStack(cdk.Stack):
         )
         self._autoscaling(self.byom_endpoint, BYOM_VARIANT)
 
+        self.promotion = self._promotion(ab_config, ab_alarms)
+        self.traffic_shift = self._traffic_shift()
         self._dashboard()
         self._outputs()
         nag.acknowledge_cdk_helpers(self)
@@ -404,6 +416,223 @@ class ServingStack(cdk.Stack):
             ),
         )
 
+    # -- promotion of approved models and A/B control --------------------------------------------
+    def _function(
+        self, construct_id: str, folder: str, description: str, statements, environment
+    ) -> lambda_.Function:
+        """A function from ``lambdas/<folder>`` with a written-out role and its own log group."""
+        log_group = encrypted_log_group(
+            self, f"{construct_id}Logs", config=self._config, key=self.endpoint_key
+        )
+        role = exact_role(
+            self,
+            f"{construct_id}Role",
+            policy_id=f"{construct_id}Policy",
+            service="lambda.amazonaws.com",
+            description=description,
+            log_group=log_group,
+            statements=[statement for statement, _ in statements],
+        )
+        nag.acknowledge_wildcards(role.policy, [(s, why) for s, why in statements if why])
+        function = lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler=f"{folder}.handler.handler",
+            code=lambda_.Code.from_asset(
+                str(LAMBDAS), exclude=["*", f"!{folder}", f"!{folder}/*.py"]
+            ),
+            role=role.role,
+            timeout=cdk.Duration.minutes(1),
+            memory_size=256,
+            log_group=log_group,
+            environment=environment,
+            reserved_concurrent_executions=1,  # one change to the endpoint at a time
+        )
+        function.node.add_dependency(role.policy)
+        nag.acknowledge(
+            function,
+            "It calls only the SageMaker API; a VPC would add a NAT gateway's cost without "
+            "narrowing what it can reach.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+        return function
+
+    def _promotion(
+        self, ab_config: sagemaker.CfnEndpointConfig, rollback_alarms: list[cloudwatch.Alarm]
+    ) -> lambda_.Function:
+        """Approving a model package in the bank group puts it in as the challenger."""
+        prefix, endpoint = self._config.prefix, self.ab_endpoint_name
+        group = self._config.bank_model_package_group
+        configs = [
+            self._sagemaker_arn("endpoint-config", f"{endpoint}-v*"),
+            self._sagemaker_arn("endpoint-config", ab_config.attr_endpoint_config_name),
+        ]
+        why_versions = (
+            "Each promotion creates a model and an endpoint config whose names carry the "
+            "package version, unknown when the policy is written; the names are limited to "
+            f"'{prefix}-*' models and '{endpoint}-v*' configs."
+        )
+        statements = [
+            (
+                iam.PolicyStatement(
+                    sid="ReadApprovedPackages",
+                    actions=["sagemaker:DescribeModelPackage"],
+                    resources=[self._sagemaker_arn("model-package", f"{group}/*")],
+                ),
+                "Package versions are numbered by the registry as the pipeline registers them.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="ReadTheEndpoint",
+                    actions=["sagemaker:DescribeEndpoint"],
+                    resources=[self._sagemaker_arn("endpoint", endpoint)],
+                ),
+                None,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="CreateChallenger",
+                    actions=[
+                        "sagemaker:DescribeModel",
+                        "sagemaker:CreateModel",
+                        "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:CreateEndpointConfig",
+                        "sagemaker:AddTags",
+                    ],
+                    resources=[self._sagemaker_arn("model", f"{prefix}-*"), *configs],
+                ),
+                why_versions,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="UpdateTheEndpoint",
+                    actions=["sagemaker:UpdateEndpoint"],
+                    resources=[self._sagemaker_arn("endpoint", endpoint), *configs],
+                ),
+                why_versions,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="PassEndpointRole",
+                    actions=["iam:PassRole"],
+                    resources=[self.execution_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                ),
+                None,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="EncryptNewConfig",
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=[self.endpoint_key.key_arn],
+                ),
+                None,
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="ReadRollbackAlarms",
+                    actions=["cloudwatch:DescribeAlarms"],
+                    resources=[alarm.alarm_arn for alarm in rollback_alarms],
+                ),
+                None,
+            ),
+        ]
+        function = self._function(
+            "Promotion",
+            "promotion",
+            "Puts a newly approved bank-marketing model in as the A/B challenger",
+            statements,
+            {
+                "WORKSHOP_PREFIX": prefix,
+                "MODEL_PACKAGE_GROUP": group,
+                "ENDPOINT_NAME": endpoint,
+                "EXECUTION_ROLE_ARN": self.execution_role.role_arn,
+                "CHALLENGER_WEIGHT": str(self._settings.challenger_weight_on_promotion),
+                "CHALLENGER_VARIANT": CHALLENGER,
+                "ROLLBACK_ALARMS": ",".join(alarm.alarm_name for alarm in rollback_alarms),
+            },
+        )
+        failed_events = sqs.Queue(
+            self,
+            "PromotionFailures",
+            encryption=sqs.QueueEncryption.KMS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        nag.acknowledge(
+            failed_events,
+            "This queue is itself the dead-letter queue of the promotion rule: approvals that "
+            "could not be delivered wait here (14 days) for an operator; a queue behind it "
+            "would never receive anything.",
+            "AwsSolutions-SQS3",
+        )
+        events.Rule(
+            self,
+            "OnModelApproval",
+            description=f"A model package approved in {group} → the A/B challenger",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Model Package State Change"],
+                detail={
+                    "ModelPackageGroupName": [group],
+                    "ModelApprovalStatus": ["Approved"],
+                },
+            ),
+            targets=[
+                events_targets.LambdaFunction(
+                    function, retry_attempts=2, dead_letter_queue=failed_events
+                )
+            ],
+        )
+        nag.acknowledge(
+            function,
+            "Invoked by the EventBridge rule, whose target has a dead-letter queue "
+            "(PromotionFailures) for events it could not deliver; the function itself is "
+            "synchronous for EventBridge, so a function-level DLQ would stay empty.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        return function
+
+    def _traffic_shift(self) -> lambda_.Function:
+        """Moves weights between variants on request (the lab's A/B exercise, the organiser)."""
+        prefix = self._config.prefix
+        function = self._function(
+            "TrafficShift",
+            "traffic_shift",
+            "Moves traffic between the variants of a workshop endpoint; refuses bad weights",
+            [
+                (
+                    iam.PolicyStatement(
+                        sid="ShiftWorkshopEndpoints",
+                        actions=[
+                            "sagemaker:DescribeEndpoint",
+                            "sagemaker:UpdateEndpointWeightsAndCapacities",
+                        ],
+                        resources=[self._sagemaker_arn("endpoint", f"{prefix}-*")],
+                    ),
+                    f"Any endpoint of this workshop (names '{prefix}-*'), including those "
+                    "attendees deploy in the A/B lab.",
+                )
+            ],
+            {"WORKSHOP_PREFIX": prefix, "MAX_STEP": "0.5"},
+        )
+        nag.acknowledge(
+            function,
+            "Invoked synchronously by an operator or the lab (aws lambda invoke); the caller "
+            "sees the error directly, so a dead-letter queue would hold nothing.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        return function
+
+    def _sagemaker_arn(self, kind: str, name: str) -> str:
+        return self.format_arn(service="sagemaker", resource=kind, resource_name=name)
+
     # -- alarms and the dashboard ----------------------------------------------------------------
     def _metric(self, name: str, endpoint: str, variant: str, statistic: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -545,6 +774,7 @@ class ServingStack(cdk.Stack):
     def _outputs(self) -> None:
         cdk.CfnOutput(self, "AbEndpointName", value=self.ab_endpoint.attr_endpoint_name)
         cdk.CfnOutput(self, "ByomEndpointName", value=self.byom_endpoint.attr_endpoint_name)
+        cdk.CfnOutput(self, "TrafficShiftFunctionName", value=self.traffic_shift.function_name)
         cdk.CfnOutput(
             self,
             "AbInvokeCommand",

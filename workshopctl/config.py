@@ -192,6 +192,9 @@ class Serving(_Section):
     )
     latency_p99_ms: int = Field(500, ge=1, le=60_000, **allowed("1..60000"))
     multi_model: bool = Field(False, **allowed("true (BYOM as a multi-model endpoint) or false"))
+    challenger_weight_on_promotion: float = Field(
+        0.1, gt=0, lt=1, **allowed("0..1, exclusive (a newly approved model's first share)")
+    )
     reset_variant_properties: bool = Field(
         False,
         **allowed(
@@ -322,6 +325,11 @@ class WorkshopConfig(_Section):
     def byom_endpoint_name(self) -> str:
         """The bring-your-own-container endpoint (Module 7)."""
         return f"{self.prefix}-byom"
+
+    @property
+    def bank_model_package_group(self) -> str:
+        """The model registry group of the bank-marketing pipeline; approvals there promote."""
+        return f"{self.prefix}-bank-marketing"
 
     @property
     def alerts_topic_name(self) -> str:

@@ -150,3 +150,68 @@ def test_dashboard_shows_each_variant(serving):
 
 def test_serving_can_be_left_out(synth):
     assert STACK not in synth(features__serving=False).templates
+
+
+def function_by_handler(template, handler: str) -> dict:
+    (function,) = (
+        f["Properties"] for f in resources_of(template, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == handler
+    )  # fmt: skip
+    return function
+
+
+def role_statements(template, function: dict) -> list[dict]:
+    role_id = function["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_approval_in_the_bank_group_triggers_promotion_with_a_dead_letter_queue(serving):
+    (rule,) = resources_of(serving, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["SageMaker Model Package State Change"]
+    assert pattern["detail"] == {
+        "ModelPackageGroupName": ["mlws-bank-marketing"],
+        "ModelApprovalStatus": ["Approved"],
+    }
+    (target,) = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    assert "DeadLetterConfig" in target
+    function = function_by_handler(serving, "promotion.handler.handler")
+    variables = function["Environment"]["Variables"]
+    assert variables["ENDPOINT_NAME"] == "mlws-bank-ab"
+    assert variables["CHALLENGER_VARIANT"] == "variant-b"
+    assert variables["CHALLENGER_WEIGHT"] == "0.1"
+    assert function["ReservedConcurrentExecutions"] == 1
+
+
+def test_promotion_may_update_only_the_ab_endpoint_and_pass_only_the_endpoint_role(serving):
+    statements = {
+        s["Sid"]: s
+        for s in role_statements(serving, function_by_handler(serving, "promotion.handler.handler"))
+    }
+    update = statements["UpdateTheEndpoint"]
+    assert update["Action"] == "sagemaker:UpdateEndpoint"
+    assert any("endpoint/mlws-bank-ab" in json.dumps(r) for r in update["Resource"])
+    assert not any(json.dumps(r).endswith('endpoint/mlws-*"]]}') for r in update["Resource"])
+    assert statements["PassEndpointRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+    for statement in statements.values():
+        assert statement["Resource"] != "*", statement
+
+
+def test_traffic_shift_may_only_change_weights_of_workshop_endpoints(serving):
+    function = function_by_handler(serving, "traffic_shift.handler.handler")
+    (shift,) = (
+        s for s in role_statements(serving, function) if s["Sid"] == "ShiftWorkshopEndpoints"
+    )
+    assert set(shift["Action"]) == {
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:UpdateEndpointWeightsAndCapacities",
+    }
+    assert json.dumps(shift["Resource"]).endswith(':endpoint/mlws-*"]]}')
