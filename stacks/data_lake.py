@@ -12,17 +12,23 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from stacks import nag
 from stacks.constructs.teardown import customer_key, removal_policy
-from workshopctl.config import WorkshopConfig
+from training_code.reviews import schema as reviews_schema
+from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
+from workshopctl.reviews_data import staged_reviews
 
 ATHENA_RESULTS_PREFIX = "athena/"
+REVIEWS_ETL_SCRIPT = PROJECT_ROOT / "training_code" / "reviews" / "etl.py"
+CRAWLED_TABLE_PREFIX = "crawled_"  # the crawler exercise's tables never collide with the stack's
 # A table parameter that marks the stack's own tables: the janitor deletes only the others.
 STACK_OWNED_TABLE = ("workshop:owner", "stack")
 
@@ -46,6 +52,11 @@ class DataLakeStack(cdk.Stack):
         self.athena_results_bucket = self._athena_results_bucket()
         self._vendored_datasets()
         self.database = self._catalog()
+        self._reviews_tables()
+        self._glue_security = self._glue_security_configuration()
+        self.reviews_etl_job = self._reviews_etl_job()
+        if config.data_lake.reviews_crawler:
+            self._reviews_crawler()
         self.workgroup = self._workgroup()
         self._named_queries()
         self._outputs()
@@ -59,7 +70,8 @@ class DataLakeStack(cdk.Stack):
             self,
             "DataKey",
             config=self._config,
-            purpose="encrypts the data lake and Athena results",
+            purpose="encrypts the data lake, Athena results and Glue's logs and bookmarks",
+            for_log_groups=True,  # Glue's security configuration encrypts its logs with it
         )
 
     # -- buckets -------------------------------------------------------------------------------
@@ -175,10 +187,20 @@ class DataLakeStack(cdk.Stack):
     # -- data ----------------------------------------------------------------------------------
     def _vendored_datasets(self) -> None:
         """Copy data/ into raw as it is laid out (one folder per table, docs/ beside them)."""
+        reviews = staged_reviews(self._config.data_lake.reviews_scale)
         s3_deployment.BucketDeployment(
             self,
             "VendoredDatasets",
-            sources=[s3_deployment.Source.asset(str(DATA_DIR), exclude=list(NOT_DEPLOYED))],
+            sources=[
+                s3_deployment.Source.asset(str(DATA_DIR), exclude=list(NOT_DEPLOYED)),
+                # Module 4's reviews as TSV under reviews/tsv/, generated at the config's scale.
+                s3_deployment.Source.asset(
+                    str(reviews.root),
+                    exclude=["DONE"],
+                    asset_hash=reviews.fingerprint,
+                    asset_hash_type=cdk.AssetHashType.CUSTOM,
+                ),
+            ],
             destination_bucket=self.raw_bucket,
             # Teardown is the buckets' auto-delete's job; `prune` would delete attendees' files.
             prune=False,
@@ -230,6 +252,293 @@ class DataLakeStack(cdk.Stack):
                 ],
             ),
         )
+
+    # -- Module 4: reviews, raw TSV → Spark ETL → partitioned Parquet ----------------------------
+    def _reviews_tables(self) -> None:
+        """Both tables declared explicitly: the Parquet one with partition projection on
+        product_category, so no crawler and no MSCK REPAIR is needed before querying."""
+        curated_location = self.curated_bucket.s3_url_for_object(reviews_schema.CURATED_PREFIX)
+        tables = {
+            reviews_schema.RAW_TABLE: (
+                "Module 4 reviews as published: tab-separated, one file per category",
+                self.raw_bucket.s3_url_for_object(f"{reviews_schema.RAW_PREFIX}/"),
+                reviews_schema.RAW_COLUMNS,
+                [],
+                reviews_schema.RAW_TABLE_STORAGE,
+                {},
+            ),
+            reviews_schema.CURATED_TABLE: (
+                "Module 4 reviews after the Spark ETL: typed Snappy Parquet by product_category",
+                f"{curated_location}/",
+                reviews_schema.CURATED_COLUMNS,
+                [reviews_schema.PARTITION_COLUMN],
+                reviews_schema.CURATED_TABLE_STORAGE,
+                reviews_schema.partition_projection(curated_location),
+            ),
+        }
+        for name, (description, location, columns, partitions, storage, extra) in tables.items():
+            table = glue.CfnTable(
+                self,
+                f"Table-{name}",
+                catalog_id=self.account,
+                database_name=self._config.glue_database_name,
+                table_input=glue.CfnTable.TableInputProperty(
+                    name=name,
+                    description=description,
+                    table_type="EXTERNAL_TABLE",
+                    parameters={
+                        **storage["table_parameters"],
+                        **extra,
+                        "has_encrypted_data": "true",
+                        STACK_OWNED_TABLE[0]: STACK_OWNED_TABLE[1],
+                    },
+                    partition_keys=[
+                        glue.CfnTable.ColumnProperty(name=c.name, type=c.type) for c in partitions
+                    ],
+                    storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                        location=location,
+                        input_format=storage["input_format"],
+                        output_format=storage["output_format"],
+                        serde_info=glue.CfnTable.SerdeInfoProperty(
+                            serialization_library=storage["serialization_library"],
+                            parameters=storage["serde_parameters"],
+                        ),
+                        columns=[
+                            glue.CfnTable.ColumnProperty(name=c.name, type=c.type) for c in columns
+                        ],
+                    ),
+                ),
+            )
+            table.add_resource_dependency(self.database)
+
+    def _glue_security_configuration(self) -> glue.CfnSecurityConfiguration:
+        return glue.CfnSecurityConfiguration(
+            self,
+            "GlueSecurity",
+            name=f"{self._config.prefix}-glue",
+            encryption_configuration=glue.CfnSecurityConfiguration.EncryptionConfigurationProperty(
+                cloud_watch_encryption=glue.CfnSecurityConfiguration.CloudWatchEncryptionProperty(
+                    cloud_watch_encryption_mode="SSE-KMS", kms_key_arn=self.data_key.key_arn
+                ),
+                job_bookmarks_encryption=glue.CfnSecurityConfiguration.JobBookmarksEncryptionProperty(
+                    job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=self.data_key.key_arn
+                ),
+                s3_encryptions=[
+                    glue.CfnSecurityConfiguration.S3EncryptionProperty(
+                        s3_encryption_mode="SSE-KMS", kms_key_arn=self.data_key.key_arn
+                    )
+                ],
+            ),
+        )
+
+    def _glue_role(
+        self,
+        construct_id: str,
+        description: str,
+        statements: list[tuple[iam.PolicyStatement, str | None]],
+    ) -> iam.Role:
+        """A Glue service role with exactly ``statements`` plus its encrypted logs."""
+        role = iam.Role(
+            self,
+            construct_id,
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description=description,
+        )
+        logs_statement = iam.PolicyStatement(
+            sid="WriteGlueLogs",
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:AssociateKmsKey",
+            ],
+            resources=[
+                self.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="/aws-glue/*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
+        key_statement = iam.PolicyStatement(
+            sid="UseDataKey",
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[self.data_key.key_arn],
+        )
+        all_statements = [
+            *statements,
+            (
+                logs_statement,
+                "Glue writes to log groups it names under /aws-glue/ (with the security "
+                "configuration's suffix) and to streams named after each run.",
+            ),
+            (key_statement, None),
+        ]
+        policy = iam.ManagedPolicy(
+            self,
+            f"{construct_id}Policy",
+            description=description,
+            roles=[role],
+            statements=[statement for statement, _ in all_statements],
+        )
+        nag.acknowledge_wildcards(policy, [(s, why) for s, why in all_statements if why])
+        self._glue_policies = [*getattr(self, "_glue_policies", []), policy]
+        return role
+
+    def _reviews_etl_job(self) -> glue.CfnJob:
+        """The Spark ETL as a Glue 5 job: raw TSV in, typed Parquet out, bad rows quarantined."""
+        script = s3_assets.Asset(self, "ReviewsEtlScript", path=str(REVIEWS_ETL_SCRIPT))
+        raw, curated = self.raw_bucket.bucket_arn, self.curated_bucket.bucket_arn
+        curated_keys = [
+            f"{curated}/{reviews_schema.CURATED_PREFIX}/*",
+            f"{curated}/{reviews_schema.QUARANTINE_PREFIX}/*",
+            f"{curated}/{reviews_schema.SUMMARY_KEY}",
+        ]
+        role = self._glue_role(
+            "ReviewsEtlRole",
+            f"{self._config.prefix}: the reviews ETL reads raw TSV, writes curated Parquet",
+            [
+                (
+                    iam.PolicyStatement(
+                        sid="ReadScript",
+                        actions=["s3:GetObject"],
+                        resources=[script.bucket.arn_for_objects(script.s3_object_key)],
+                    ),
+                    None,
+                ),
+                (
+                    iam.PolicyStatement(
+                        sid="ReadRawReviews",
+                        actions=["s3:GetObject"],
+                        resources=[f"{raw}/{reviews_schema.RAW_PREFIX}/*"],
+                    ),
+                    "The job reads every TSV file under the raw reviews prefix; their names "
+                    "depend on the categories generated.",
+                ),
+                (
+                    iam.PolicyStatement(
+                        sid="ListReviewPrefixes",
+                        actions=["s3:ListBucket"],
+                        resources=[raw, curated],
+                        conditions={"StringLike": {"s3:prefix": ["reviews/*", "reviews"]}},
+                    ),
+                    None,
+                ),
+                (
+                    iam.PolicyStatement(
+                        sid="WriteCuratedReviews",
+                        # Spark's file commit writes temporary files, then renames (copy +
+                        # delete) them into place: it needs delete on its own output prefixes.
+                        actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                        resources=curated_keys,
+                    ),
+                    "Spark writes one Parquet file per task and partition with generated "
+                    "names, under the job's three output prefixes only.",
+                ),
+            ],
+        )
+        job = glue.CfnJob(
+            self,
+            "ReviewsEtlJob",
+            name=f"{self._config.prefix}-reviews-etl",
+            description="Module 4: reviews TSV → validated, typed Parquet by product_category",
+            role=role.role_arn,
+            glue_version="5.0",
+            command=glue.CfnJob.JobCommandProperty(
+                name="glueetl", python_version="3", script_location=script.s3_object_url
+            ),
+            worker_type="G.1X",
+            number_of_workers=2,
+            max_retries=0,
+            timeout=60,
+            security_configuration=self._glue_security.ref,
+            default_arguments={
+                "--source": self.raw_bucket.s3_url_for_object(f"{reviews_schema.RAW_PREFIX}/"),
+                "--target": self.curated_bucket.s3_url_for_object(
+                    f"{reviews_schema.CURATED_PREFIX}/"
+                ),
+                "--quarantine": self.curated_bucket.s3_url_for_object(
+                    f"{reviews_schema.QUARANTINE_PREFIX}/"
+                ),
+                "--summary": self.curated_bucket.s3_url_for_object(reviews_schema.SUMMARY_KEY),
+                "--write-mode": "append",
+                "--job-bookmark-option": "job-bookmark-enable",
+                "--enable-metrics": "true",
+            },
+        )
+        for policy in self._glue_policies:
+            job.node.add_dependency(policy)
+        return job
+
+    def _reviews_crawler(self) -> None:
+        """The module's crawler exercise: crawls the curated Parquet into its own table name."""
+        curated = self.curated_bucket.bucket_arn
+        database = self._config.glue_database_name
+        role = self._glue_role(
+            "ReviewsCrawlerRole",
+            f"{self._config.prefix}: the reviews crawler reads curated Parquet, writes one table",
+            [
+                (
+                    iam.PolicyStatement(
+                        sid="ReadCuratedReviews",
+                        actions=["s3:GetObject", "s3:ListBucket"],
+                        resources=[curated, f"{curated}/{reviews_schema.CURATED_PREFIX}/*"],
+                    ),
+                    "The crawler samples every Parquet file under the curated reviews prefix.",
+                ),
+                (
+                    iam.PolicyStatement(
+                        sid="WriteCrawledTable",
+                        actions=[
+                            "glue:GetDatabase",
+                            "glue:GetTable",
+                            "glue:CreateTable",
+                            "glue:UpdateTable",
+                            "glue:BatchGetPartition",
+                            "glue:BatchCreatePartition",
+                            "glue:GetPartitions",
+                        ],
+                        resources=[
+                            self.format_arn(service="glue", resource="catalog"),
+                            self.format_arn(
+                                service="glue", resource="database", resource_name=database
+                            ),
+                            self.format_arn(
+                                service="glue",
+                                resource="table",
+                                resource_name=f"{database}/{CRAWLED_TABLE_PREFIX}*",
+                            ),
+                        ],
+                    ),
+                    f"The crawler names its table after the folder it finds, under the prefix "
+                    f"'{CRAWLED_TABLE_PREFIX}' so it can never overwrite a table of the stack.",
+                ),
+            ],
+        )
+        crawler = glue.CfnCrawler(
+            self,
+            "ReviewsCrawler",
+            name=f"{self._config.prefix}-reviews-crawler",
+            description="Module 4 exercise: crawl the curated reviews into a table of its own",
+            role=role.role_arn,
+            database_name=database,
+            table_prefix=CRAWLED_TABLE_PREFIX,
+            crawler_security_configuration=self._glue_security.ref,
+            targets=glue.CfnCrawler.TargetsProperty(
+                s3_targets=[
+                    glue.CfnCrawler.S3TargetProperty(
+                        path=self.curated_bucket.s3_url_for_object(
+                            f"{reviews_schema.CURATED_PREFIX}/"
+                        )
+                    )
+                ]
+            ),
+            schema_change_policy=glue.CfnCrawler.SchemaChangePolicyProperty(
+                update_behavior="UPDATE_IN_DATABASE", delete_behavior="LOG"
+            ),
+        )
+        crawler.add_resource_dependency(self.database)
 
     # -- query -----------------------------------------------------------------------------------
     def _workgroup(self) -> athena.CfnWorkGroup:

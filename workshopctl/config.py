@@ -77,6 +77,18 @@ class Athena(_Section):
 class DataLake(_Section):
     noncurrent_version_expiry_days: int = Field(30, ge=1, le=3650, **allowed("1..3650"))
     abort_incomplete_upload_days: int = Field(7, ge=1, le=365, **allowed("1..365"))
+    reviews_scale: float = Field(
+        1.0,
+        ge=0.01,
+        le=500,
+        **allowed(
+            "0.01..500 (Module 4's reviews: 1 = the 23,486 real reviews, 100 = ~2.3 million "
+            "rows recombined from their sentences)"
+        ),
+    )
+    reviews_crawler: bool = Field(
+        False, **allowed("true (a Glue crawler for the module's crawler exercise) or false")
+    )
 
 
 class Budget(_Section):

@@ -113,4 +113,21 @@ NAMED_QUERIES: tuple[NamedQuery, ...] = (
         "Bank-marketing term-deposit subscription rate by job",
         "bank_subscription_rate_by_job.sql",
     ),
+    # Module 4: the original module's three queries, on the curated Parquet table, and one more.
+    NamedQuery("reviews-sample", "Every column of a few curated reviews", "reviews_sample.sql"),
+    NamedQuery(
+        "reviews-low-rated-in-category",
+        "Low-rated reviews of one category: marketplace, title, body, year, category",
+        "reviews_low_rated_in_category.sql",
+    ),
+    NamedQuery(
+        "reviews-low-rated-bodies",
+        "The text of every low-rated review (to score with Comprehend)",
+        "reviews_low_rated_bodies.sql",
+    ),
+    NamedQuery(
+        "reviews-top-products-by-rating",
+        "Average star rating by product, top 10 among products with 20+ reviews",
+        "reviews_top_products_by_rating.sql",
+    ),
 )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 import sqlglot
 
 from tests.conftest import resources_of
+from training_code.reviews import schema as reviews_schema
 from workshopctl.config import load_project_config
 from workshopctl.datasets import BANK_MARKETING, BIKE_SHARING, CSV_DATASETS, NAMED_QUERIES
 
@@ -284,4 +286,98 @@ def test_named_query_sql_parses_in_athenas_dialect(query):
     parsed = sqlglot.parse(query.sql, read="athena")
     assert len(parsed) == 1 and parsed[0] is not None
     tables = {t.name for t in parsed[0].find_all(sqlglot.exp.Table)}
-    assert tables <= {d.table for d in CSV_DATASETS}, f"unknown tables {tables}"
+    known = {d.table for d in CSV_DATASETS} | {
+        reviews_schema.RAW_TABLE,
+        reviews_schema.CURATED_TABLE,
+    }
+    assert tables <= known, f"unknown tables {tables}"
+
+
+# -- Module 4: reviews -----------------------------------------------------------------------------
+
+
+def glue_table(template, name: str) -> dict:
+    (table,) = (
+        t["Properties"]["TableInput"] for t in resources_of(template, "AWS::Glue::Table").values()
+        if t["Properties"]["TableInput"]["Name"] == name
+    )  # fmt: skip
+    return table
+
+
+def test_reviews_tables_raw_tsv_and_curated_parquet_with_partition_projection(data_lake):
+    raw = glue_table(data_lake, "reviews_tsv")
+    assert raw["StorageDescriptor"]["SerdeInfo"]["Parameters"]["field.delim"] == "\t"
+    assert raw["Parameters"]["skip.header.line.count"] == "1"
+    assert [c["Name"] for c in raw["StorageDescriptor"]["Columns"]] == [
+        c.name for c in reviews_schema.RAW_COLUMNS
+    ]
+    curated = glue_table(data_lake, "reviews_parquet")
+    assert curated["PartitionKeys"] == [{"Name": "product_category", "Type": "string"}]
+    assert "ParquetHiveSerDe" in curated["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+    parameters = curated["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.product_category.type"] == "enum"
+    assert parameters["projection.product_category.values"].split(",") == list(
+        reviews_schema.CATEGORIES
+    )
+    assert "product_category=${product_category}" in json.dumps(
+        parameters["storage.location.template"]
+    )
+    for table in (raw, curated):
+        assert table["Parameters"]["workshop:owner"] == "stack"  # the janitor keeps it
+
+
+def test_reviews_etl_is_a_glue_5_job_with_bookmarks_and_encrypted_logs(data_lake):
+    (job,) = resources_of(data_lake, "AWS::Glue::Job").values()
+    properties = job["Properties"]
+    assert properties["GlueVersion"] == "5.0"
+    assert properties["Command"]["Name"] == "glueetl"
+    assert properties["DefaultArguments"]["--job-bookmark-option"] == "job-bookmark-enable"
+    (security,) = resources_of(data_lake, "AWS::Glue::SecurityConfiguration").values()
+    encryption = security["Properties"]["EncryptionConfiguration"]
+    assert encryption["CloudWatchEncryption"]["CloudWatchEncryptionMode"] == "SSE-KMS"
+    assert encryption["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
+
+
+def test_reviews_etl_role_reads_raw_reviews_and_writes_curated_reviews_only(data_lake):
+    (job,) = resources_of(data_lake, "AWS::Glue::Job").values()
+    role_id = job["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        s for p in resources_of(data_lake, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]  # fmt: skip
+    writes = [s for s in statements if "s3:PutObject" in s["Action"]]
+    (write,) = writes
+    tails = sorted(r["Fn::Join"][1][-1] for r in write["Resource"])
+    assert tails == ["/reviews/etl-summary.json", "/reviews/parquet/*", "/reviews/quarantine/*"]
+    reads = next(s for s in statements if s["Sid"] == "ReadRawReviews")
+    assert reads["Resource"]["Fn::Join"][1][-1] == "/reviews/tsv/*"
+
+
+def test_crawler_is_optional_and_cannot_overwrite_stack_tables(synth, data_lake):
+    assert not resources_of(data_lake, "AWS::Glue::Crawler")
+    template = synth(data_lake__reviews_crawler=True).templates["mlws-data-lake"]
+    (crawler,) = resources_of(template, "AWS::Glue::Crawler").values()
+    assert crawler["Properties"]["TablePrefix"] == "crawled_"
+    role_id = crawler["Properties"]["Role"]["Fn::GetAtt"][0]
+    (policy,) = (
+        p for p in resources_of(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    )  # fmt: skip
+    (write,) = (
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Sid"] == "WriteCrawledTable"
+    )
+    assert json.dumps(write["Resource"][-1]).endswith('/crawled_*"]]}')
+
+
+def test_reviews_named_queries_are_deployed(data_lake):
+    names = {
+        q["Properties"]["Name"] for q in resources_of(data_lake, "AWS::Athena::NamedQuery").values()
+    }
+    assert {
+        "reviews-sample", "reviews-low-rated-in-category", "reviews-low-rated-bodies",
+        "reviews-top-products-by-rating",
+    } <= names  # fmt: skip

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import fnmatch
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
-from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
+from workshopctl.datasets import (
+    CSV_DATASETS,
+    DATA_DIR,
+    NAMED_QUERIES,
+    NOT_DEPLOYED,
+    CsvDataset,
+    NamedQuery,
+)
 from workshopctl.local.workspace import Log, StepReport, Workspace
 
 # Glue (Hive DDL) types → DuckDB types.
@@ -67,10 +75,28 @@ def _view_sql(dataset: CsvDataset, raw_root: Path) -> str:
     )
 
 
-def run_named_queries(connection: duckdb.DuckDBPyConnection) -> dict[str, list[dict]]:
-    """Run every named query; returns rows per query name."""
+def missing_tables(connection: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
+    """Tables ``sql`` reads that ``connection`` does not declare (CTE names are not tables)."""
+    declared = connection.execute(
+        "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+    ).fetchall()
+    # Parsed on an empty connection: on one that has the views, DuckDB 2.0 binds them while it
+    # lists the tables, and binding the read_csv views fails there.
+    referenced = duckdb.connect().get_table_names(sql, qualified=False)
+    return set(referenced) - {row[0] for row in declared}
+
+
+def run_named_queries(
+    connection: duckdb.DuckDBPyConnection, queries: Sequence[NamedQuery] = NAMED_QUERIES
+) -> dict[str, list[dict]]:
+    """Run every named query whose tables this connection declares; returns rows per name.
+
+    Queries over tables another step declares (the reviews tables: ReviewsStep) are skipped.
+    """
     results = {}
-    for query in NAMED_QUERIES:
+    for query in queries:
+        if missing_tables(connection, query.sql):
+            continue
         cursor = connection.execute(query.sql)
         names = [column[0] for column in cursor.description]
         results[query.name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

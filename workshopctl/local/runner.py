@@ -11,6 +11,7 @@ from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
 from workshopctl.local.report import terminal_summary, write_html
+from workshopctl.local.reviews_step import ReviewsStep
 from workshopctl.local.serving_step import ServingStep
 from workshopctl.local.synth_step import SynthStep
 from workshopctl.local.workspace import Step, StepReport, Workspace, timed
@@ -25,6 +26,7 @@ def all_steps() -> list[Step]:
         AttendeeEnvironmentStep(),  # module 1: the notebook's lifecycle scripts and idle stop
         DataLakeStep(),  # module 2: data engineering
         BikeSharingStep(),  # modules 2-3: regression
+        ReviewsStep(),  # module 4: big data (Spark ETL → Parquet; DuckDB plays Athena)
         BankMarketingStep("workshop"),  # module 5: classification
         TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
         ByomScikitStep(),  # module 7: bring-your-own container
