@@ -20,6 +20,7 @@ from stacks.attendee_environment import AttendeeEnvironmentStack
 from stacks.data_lake import DataLakeStack
 from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
+from stacks.pipelines import PipelinesStack
 from stacks.serving import ServingStack
 from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
 from workshopctl.serving_models import build_serving_artifacts
@@ -64,6 +65,16 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             model_image=model_image,
             env=env,
         )
+    pipelines = None
+    if config.features.pipelines:
+        pipelines = PipelinesStack(
+            app,
+            f"{config.prefix}-pipelines",
+            config=config,
+            data_lake=data_lake,
+            model_image=model_image,
+            env=env,
+        )
     serving = None
     if config.features.serving and model_image is not None:
         serving = ServingStack(
@@ -85,7 +96,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             env=env,
         )
         # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
-        for stack in (data_lake, model_image, attendee_environment, serving):
+        for stack in (data_lake, model_image, attendee_environment, pipelines, serving):
             if stack is not None:
                 guardrails.add_dependency(stack)
 

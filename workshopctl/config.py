@@ -225,6 +225,19 @@ class Serving(_Section):
         return self
 
 
+class Pipelines(_Section):
+    """Modules 5-7 as SageMaker Pipelines."""
+
+    schedule: str | None = Field(
+        None,
+        pattern=r"^(cron|rate)\(.+\)$",
+        **allowed(
+            "an EventBridge Scheduler expression, e.g. cron(0 6 * * ? *) (in "
+            "guardrails.timezone), or null for none"
+        ),
+    )
+
+
 class Features(_Section):
     """Switches for the stacks that build on the data lake (each gates its stack once it exists)."""
 
@@ -258,6 +271,7 @@ class WorkshopConfig(_Section):
     budget: Budget = Budget()
     guardrails: Guardrails = Guardrails()
     serving: Serving = Serving()
+    pipelines: Pipelines = Pipelines()
     model_image: ModelImage = ModelImage()
     log_retention_days: int = Field(
         30, **allowed(f"one of {', '.join(map(str, LOG_RETENTION_DAYS))} (CloudWatch Logs)")
@@ -342,6 +356,11 @@ class WorkshopConfig(_Section):
     def bank_model_package_group(self) -> str:
         """The model registry group of the bank-marketing pipeline; approvals there promote."""
         return f"{self.prefix}-bank-marketing"
+
+    @property
+    def bike_model_package_group(self) -> str:
+        """The model registry group of the bike-sharing pipeline."""
+        return f"{self.prefix}-bike-sharing"
 
     @property
     def alerts_topic_name(self) -> str:

@@ -26,7 +26,7 @@ class Image:
 
 
 XGBOOST = Image("xgboost", "1.7-1", "1.7-1")  # the built-in algorithm (training and serving)
-SKLEARN = Image("sklearn", "1.2-1", "1.2-1-cpu-py3", scope="training")  # processing jobs
+SKLEARN = Image("sklearn", "1.4-2", "1.4-2-cpu-py3", scope="training")  # processing, script mode
 
 
 def _registry(image: Image) -> tuple[dict[str, str], str]:

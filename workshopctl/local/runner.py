@@ -10,6 +10,7 @@ from workshopctl.local.attendee_step import AttendeeEnvironmentStep
 from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
+from workshopctl.local.pipelines_step import PipelinesStep
 from workshopctl.local.report import terminal_summary, write_html
 from workshopctl.local.reviews_step import ReviewsStep
 from workshopctl.local.serving_step import ServingStep
@@ -29,6 +30,7 @@ def all_steps() -> list[Step]:
         ReviewsStep(),  # module 4: big data (Spark ETL → Parquet; DuckDB plays Athena)
         BankMarketingStep("workshop"),  # module 5: classification
         TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
+        PipelinesStep(),  # modules 5-7 as SageMaker Pipelines, the synthesized definitions
         ByomScikitStep(),  # module 7: bring-your-own container
         ServingStep(),  # module 7: the A/B endpoint's two variants behind a weighted router
     ]

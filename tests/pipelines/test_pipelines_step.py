@@ -1,0 +1,43 @@
+"""The local target's pipelines step: it runs the definitions the tests check and snapshot,
+and reports each step, the gate's metric against its threshold, and the registered models."""
+
+from __future__ import annotations
+
+import json
+
+from workshopctl.local.pipelines_step import LocalPipeline, local_pipelines, pipelines_report
+from workshopctl.local.workspace import Workspace
+
+
+def test_the_local_target_runs_the_checked_definitions(definitions, tmp_path):
+    workspace = Workspace(tmp_path / ".local")
+    pipelines = local_pipelines(workspace)
+    assert {p.key: p.definition for p in pipelines} == definitions
+    assert [p.name for p in pipelines] == ["mlws-bank-marketing", "mlws-bike-sharing", "mlws-byom"]
+    assert (workspace.root / "work/pipelines/code/sourcedir.tar.gz").is_file()
+    for key in ("bank-marketing/bank-additional-full.csv", "bike-sharing/hour.csv"):
+        assert (workspace.root / "raw" / key).is_file()  # what the default InputDataUri names
+
+
+def test_report_shows_steps_the_gate_and_the_registered_model(bank_pass):
+    run = bank_pass.run
+    pipeline = LocalPipeline("bank-marketing", run.pipeline, definition={})
+    report = pipelines_report([pipeline], [run], Workspace(bank_pass.buckets))
+
+    assert report.lines[0].startswith("mlws-bank-marketing: Succeeded in ")
+    steps = report.tables["mlws-bank-marketing steps"]
+    assert [row["step"] for row in steps] == [step.name for step in run.steps]
+    assert {row["status"] for row in steps} == {"Succeeded", "NotExecuted"}
+    (gate,) = report.metrics
+    auc = run.registered_models[0]["metrics"]["auc"]
+    assert (gate.value, gate.target, gate.met) == (auc, ">= 0.6", True)
+    (model,) = report.tables["registered models"]
+    assert (model["group"], model["version"], model["approval"]) == (
+        "mlws-bank-marketing", 1, "Approved"
+    )  # fmt: skip
+    assert model["auc"] == round(auc, 4)
+    assert all(path.is_file() for path in report.artifacts)
+    names = {path.name for path in report.artifacts}
+    assert {"evaluation.json", "roc.png", "test.csv.out", "1.json"} <= names
+    registry_entry = next(p for p in report.artifacts if p.name == "1.json")
+    assert json.loads(registry_entry.read_text())["approval_status"] == "Approved"

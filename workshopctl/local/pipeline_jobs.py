@@ -1,0 +1,455 @@
+"""SageMaker jobs of a pipeline, run as local processes through the container contract.
+
+Each job gets its own folder standing in for ``/opt/ml`` (``SM_ROOT``): inputs are copied in
+from the local buckets, the program runs as a subprocess, outputs are copied back. Which
+program runs is decided by the job's image, as in SageMaker:
+
+* the SageMaker scikit-learn and XGBoost images run what the definition says: a processing
+  job's own entrypoint and arguments (``/opt/ml`` paths relocated), a script-mode training
+  job's ``sagemaker_program`` from its ``sagemaker_submit_directory`` tarball;
+* the built-in XGBoost algorithm (its image without a script) is played by the local trainer
+  ``training_code.bank.train_xgboost``, and a tuning job by the local Bayesian tuner
+  ``training_code.tuning.local_tuner`` over the definition's own ranges, objective and budget;
+* the workshop's model image runs its ``train`` program (``python -m byom train``) or the
+  processing entrypoint, with the image's ``/opt/program`` on the path.
+
+Any other image is an error naming it. Jobs never reach the network: pip may only look at
+what is installed (``PIP_NO_INDEX``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from training_code.contract import write_model_tarball
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BYOM_DIR = REPO_ROOT / "training_code" / "byom_scikit"
+OPT_ML = "/opt/ml"
+FAILURE_REASON_BYTES = 1024  # what SageMaker keeps of a failure file
+ROUND_LINE = re.compile(r"^\[\d+\]#011")  # built-in XGBoost's per-round lines: summarised
+# What the built-in XGBoost publishes for a metric "<data>:<metric>" (validation:auc), read
+# from its "[n]#011train-auc:0.9#011validation-auc:0.8" lines.
+BUILTIN_XGBOOST_METRIC = r".*\[[0-9]+\].*#011{data}-{metric}:([-+]?[0-9]*\.?[0-9]+).*"
+IMAGE_REPOSITORIES = {"sagemaker-scikit-learn": "sklearn", "sagemaker-xgboost": "xgboost"}
+IMAGE_CODE_PATH = {"byom": BYOM_DIR}  # the model image's /opt/program
+
+Log = Callable[[str], None]
+
+
+class JobFailed(RuntimeError):
+    """A job exited non-zero; the message is its failure reason, as SageMaker reports it."""
+
+
+@dataclass(frozen=True)
+class LocalS3:
+    """``s3://<bucket>/<key>`` ↔ ``<root>/<bucket>/<key>``."""
+
+    root: Path
+
+    def path(self, uri: str) -> Path:
+        """The local file or folder of an S3 URI."""
+        if not isinstance(uri, str) or not uri.startswith("s3://"):
+            raise ValueError(f"not an s3:// URI: {uri!r}")
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        if not bucket or ".." in Path(key).parts:
+            raise ValueError(f"bad S3 URI: {uri!r}")
+        return self.root / bucket / key
+
+    def download(self, uri: str, target: Path) -> Path:
+        """Copy what an S3Prefix input holds into ``target`` (a file keeps its name)."""
+        source = self.path(uri)
+        target.mkdir(parents=True, exist_ok=True)
+        if source.is_file():
+            shutil.copy2(source, target / source.name)
+        elif source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            raise JobFailed(f"no object under {uri} (local {source})")
+        return target
+
+    def upload(self, source: Path, uri: str) -> Path:
+        """Copy a job's output folder (or file) to an S3 prefix."""
+        target = self.path(uri)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        elif source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        return target
+
+
+@dataclass
+class JobContext:
+    """What every job of one pipeline execution shares."""
+
+    s3: LocalS3
+    work: Path  # this execution's scratch folder; one /opt/ml root per job under it
+    execution_id: str
+    byom_image_uri: str | None
+    log: Log
+    models: dict[str, dict] = field(default_factory=dict)  # CreateModel: name → container
+
+    def job_name(self, step: str) -> str:
+        """A job name as Pipelines makes them: unique per execution, at most 63 characters."""
+        return f"pipelines-{self.execution_id}-{step}"[:63].rstrip("-")
+
+    def fresh_root(self, step: str) -> Path:
+        root = self.work / step
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        return root
+
+
+def image_kind(image_uri: str, byom_image_uri: str | None) -> str:
+    """``"sklearn"``, ``"xgboost"`` or ``"byom"``; any other image is an error naming it."""
+    if byom_image_uri and image_uri == byom_image_uri:
+        return "byom"
+    repository = image_uri.split("/")[-1].split(":")[0].split("@")[0]
+    if repository in IMAGE_REPOSITORIES:
+        return IMAGE_REPOSITORIES[repository]
+    raise JobFailed(
+        f"image {image_uri} is neither a SageMaker scikit-learn/XGBoost image nor the "
+        f"workshop's model image ({byom_image_uri or 'none given'}); no local program for it"
+    )
+
+
+def relocate(value: object, root: Path) -> object:
+    """A string naming a path under /opt/ml, moved under ``root``; anything else unchanged."""
+    if isinstance(value, str) and (value == OPT_ML or value.startswith(OPT_ML + "/")):
+        return str(root) + value[len(OPT_ML) :]
+    return value
+
+
+def job_environment(root: Path, code_path: Path | None = None) -> dict[str, str]:
+    """A job's environment: its root as SM_ROOT, this venv's Python first on PATH.
+
+    ``code_path`` is what the image itself has on PYTHONPATH: the model image's
+    ``/opt/program`` (here ``training_code/byom_scikit``), or this repository for the
+    built-in algorithm's local stand-in. Script-mode and tarball jobs bring their own code.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SM_") and k != "PYTHONPATH"}
+    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    env.update(
+        SM_ROOT=str(root),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        TMPDIR=str(root / "tmp"),
+        MPLBACKEND="Agg",
+        PIP_NO_INDEX="1",  # requirements must already be installed: no network
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    if code_path:
+        env["PYTHONPATH"] = str(code_path)
+    # On a busy 2-core machine OpenMP's spinning threads slow a fit down many times.
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def run_command(command: list[str], env: dict, cwd: Path, root: Path, log: Log) -> list[str]:
+    """Run a job's command, stream its output, raise :class:`JobFailed` with its reason."""
+    log(f"$ {' '.join(_shown(part) for part in command)}")
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for raw in process.stdout:
+        line = raw.rstrip("\n")
+        lines.append(line)
+        if not ROUND_LINE.match(line):
+            log(f"  {line}")
+    if process.wait() != 0:
+        raise JobFailed(_failure_reason(root, lines, process.returncode))
+    rounds = [line for line in lines if ROUND_LINE.match(line)]
+    if rounds:
+        log(f"  {rounds[-1]}  (last of {len(rounds)} rounds)")
+    return lines
+
+
+def _shown(part: str) -> str:
+    return part if len(part) < 120 else part[:60] + " … " + part[-40:]
+
+
+def _failure_reason(root: Path, lines: list[str], code: int) -> str:
+    for name in ("failure", "message"):
+        path = root / "output" / name
+        if path.is_file() and path.read_text(encoding="utf-8", errors="replace").strip():
+            text = path.read_text(encoding="utf-8", errors="replace").strip()
+            return text[:FAILURE_REASON_BYTES]
+    tail = "\n".join(lines[-10:])
+    return f"exited with code {code}:\n{tail}"
+
+
+# -- processing -------------------------------------------------------------------------------
+
+
+def run_processing(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
+    """Run a processing job; returns its properties and the outputs worth reporting."""
+    app = arguments["AppSpecification"]
+    kind = image_kind(app["ImageUri"], ctx.byom_image_uri)
+    entrypoint = app.get("ContainerEntrypoint")
+    if not entrypoint:
+        raise JobFailed("a processing job without ContainerEntrypoint runs the image's own "
+                        "entrypoint, which has no local equivalent")  # fmt: skip
+    root = ctx.fresh_root(step)
+    for item in arguments.get("ProcessingInputs", []):
+        if "S3Input" not in item:
+            raise JobFailed(f"input {item.get('InputName')}: only S3 inputs run locally")
+        s3_input = item["S3Input"]
+        ctx.s3.download(s3_input["S3Uri"], Path(relocate(s3_input["LocalPath"], root)))
+    outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
+    for item in outputs:
+        Path(relocate(item["S3Output"]["LocalPath"], root)).mkdir(parents=True, exist_ok=True)
+    command = [
+        str(relocate(part, root)) for part in [*entrypoint, *app.get("ContainerArguments", [])]
+    ]
+    run_command(command, job_environment(root, IMAGE_CODE_PATH.get(kind)), root, root, ctx.log)
+    uploaded = {}
+    for item in outputs:
+        s3_output = item["S3Output"]
+        ctx.s3.upload(Path(relocate(s3_output["LocalPath"], root)), s3_output["S3Uri"])
+        uploaded[item["OutputName"]] = s3_output["S3Uri"]
+    properties = {
+        **arguments,
+        "ProcessingJobName": ctx.job_name(step),
+        "ProcessingJobStatus": "Completed",
+    }
+    return properties, uploaded
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def stage_training(root: Path, arguments: dict, ctx: JobContext) -> dict[str, str]:
+    """Write hyperparameters.json / inputdataconfig.json and copy the channels in."""
+    hyperparameters = {k: str(v) for k, v in arguments.get("HyperParameters", {}).items()}
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters, indent=2))
+    channels = {}
+    for channel in arguments.get("InputDataConfig", []):
+        name = channel["ChannelName"]
+        channels[name] = {
+            "ContentType": channel.get("ContentType", "application/octet-stream"),
+            "TrainingInputMode": channel.get("InputMode", "File"),
+            "S3DistributionType": channel["DataSource"]["S3DataSource"].get(
+                "S3DataDistributionType", "FullyReplicated"
+            ),
+        }
+        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        ctx.s3.download(uri, root / "input" / "data" / name)
+    (config / "inputdataconfig.json").write_text(json.dumps(channels, indent=2))
+    return hyperparameters
+
+
+def training_command(
+    root: Path, kind: str, hyperparameters: dict[str, str], ctx: JobContext
+) -> tuple[list[str], Path, Path | None]:
+    """The command a training image runs, its working folder and the code on its path."""
+    python = sys.executable
+    program = hyperparameters.get("sagemaker_program")
+    if kind == "byom":  # the image's ENTRYPOINT, minus the privilege drop
+        return [python, "-m", "byom", "train"], root, BYOM_DIR
+    if program is None:
+        if kind == "xgboost":  # the built-in algorithm: its local stand-in
+            return [python, "-m", "training_code.bank.train_xgboost"], root, REPO_ROOT
+        raise JobFailed(f"a {kind} training job needs sagemaker_program (script mode)")
+    # Script mode: unpack sagemaker_submit_directory into /opt/ml/code, run the program with
+    # the hyperparameters as --name value, as the framework containers do.
+    program = json.loads(program)
+    code = root / "code"
+    submit = json.loads(hyperparameters["sagemaker_submit_directory"])
+    with tarfile.open(ctx.s3.path(submit), "r:gz") as tar:
+        tar.extractall(code, filter="data")
+    arguments = [
+        part for name, value in sorted(hyperparameters.items()) if not name.startswith("sagemaker_")
+        for part in (f"--{name}", _unquoted(value))
+    ]  # fmt: skip
+    return [python, str(code / program), *arguments], code, None
+
+
+def _unquoted(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return json.loads(value)
+    return value
+
+
+def final_metrics(lines: list[str], definitions: list[dict]) -> dict[str, float]:
+    """Each metric definition's last match in the job's output (what CloudWatch would hold)."""
+    metrics = {}
+    for definition in definitions:
+        pattern = re.compile(definition["Regex"])
+        values = [float(m.group(1)) for line in lines if (m := pattern.search(line))]
+        if values:
+            metrics[definition["Name"]] = values[-1]
+    return metrics
+
+
+def run_training(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
+    """Run a training job and pack its model where SageMaker would put it."""
+    algorithm = arguments["AlgorithmSpecification"]
+    kind = image_kind(algorithm["TrainingImage"], ctx.byom_image_uri)
+    root = ctx.fresh_root(step)
+    hyperparameters = stage_training(root, arguments, ctx)
+    command, cwd, code_path = training_command(root, kind, hyperparameters, ctx)
+    lines = run_command(command, job_environment(root, code_path), cwd, root, ctx.log)
+    job_name = ctx.job_name(step)
+    model_uri = "/".join(
+        [arguments["OutputDataConfig"]["S3OutputPath"].rstrip("/"), job_name, "output",
+         "model.tar.gz"]
+    )  # fmt: skip
+    write_model_tarball(root / "model", ctx.s3.path(model_uri))
+    metrics = final_metrics(lines, algorithm.get("MetricDefinitions", []))
+    instances = arguments.get("ResourceConfig", {}).get("InstanceCount", 1)
+    properties = {
+        **arguments,
+        "TrainingJobName": job_name,
+        "TrainingJobStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": model_uri},
+        "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in metrics.items()],
+    }
+    outputs = {
+        "model": model_uri,
+        "metrics": metrics,
+        "instances": f"{instances} (one local process)",
+    }
+    return properties, outputs
+
+
+# -- tuning -----------------------------------------------------------------------------------
+
+
+def objective_regex(objective: str, metric_definitions: list[dict]) -> str:
+    """The regex of the objective metric: the job's definition, else the built-in's own."""
+    for definition in metric_definitions:
+        if definition["Name"] == objective:
+            return definition["Regex"]
+    data, _, metric = objective.partition(":")
+    if not metric:
+        raise JobFailed(f"objective {objective!r} has no metric definition")
+    return BUILTIN_XGBOOST_METRIC.format(data=re.escape(data), metric=re.escape(metric))
+
+
+def run_tuning(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
+    """Run the local Bayesian tuner over the definition's ranges, objective and budget."""
+    config = arguments["HyperParameterTuningJobConfig"]
+    if "TrainingJobDefinition" not in arguments:
+        raise JobFailed("only tuning jobs with one TrainingJobDefinition run locally")
+    job = arguments["TrainingJobDefinition"]
+    if config.get("Strategy") != "Bayesian":
+        raise JobFailed(f"tuning strategy {config.get('Strategy')!r}: the local tuner is Bayesian")
+    algorithm = job["AlgorithmSpecification"]
+    kind = image_kind(algorithm["TrainingImage"], ctx.byom_image_uri)
+    if kind != "xgboost" or "sagemaker_program" in job.get("StaticHyperParameters", {}):
+        raise JobFailed("the local tuner trains the built-in XGBoost algorithm only")
+    root = ctx.fresh_root(step)
+    channels = {}
+    for channel in job["InputDataConfig"]:
+        name = channel["ChannelName"]
+        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+        channels[name] = ctx.s3.download(uri, root / "channels" / name)
+    if set(channels) != {"train", "validation"}:
+        raise JobFailed(
+            f"the local tuner needs channels train and validation, not {sorted(channels)}"
+        )
+    objective = config["HyperParameterTuningJobObjective"]
+    spec = {
+        "HyperParameterTuningJobConfig": {
+            **{k: config[k] for k in ("Strategy", "HyperParameterTuningJobObjective",
+                                      "ParameterRanges")},
+            "ResourceLimits": {k: int(v) for k, v in config["ResourceLimits"].items()},
+        },
+        "TrainingJobDefinition": {"StaticHyperParameters": job.get("StaticHyperParameters", {})},
+        "LocalTuner": {
+            "Sampler": "TPE",
+            "Seed": int(config.get("RandomSeed", 0)),
+            "ObjectiveRegex": objective_regex(
+                objective["MetricName"], algorithm.get("MetricDefinitions", [])
+            ),
+        },
+    }  # fmt: skip
+    spec_file = root / "tuning_spec.json"
+    spec_file.write_text(json.dumps(spec, indent=2))
+    results = root / "results"
+    command = [
+        sys.executable, "-m", "training_code.tuning.local_tuner", "--spec", str(spec_file),
+        "--train", str(channels["train"]), "--validation", str(channels["validation"]),
+        "--output", str(results), "--work", str(root / "jobs"), "--job-prefix", step,
+    ]  # fmt: skip
+    run_command(command, job_environment(root, REPO_ROOT), root, root, ctx.log)
+    best = json.loads((results / "best.json").read_text())
+    summaries = _tuning_summaries(results / "tuning_results.csv", objective)
+    model_uri = "/".join(
+        [job["OutputDataConfig"]["S3OutputPath"].rstrip("/"), best["best_training_job"],
+         "output", "model.tar.gz"]
+    )  # fmt: skip
+    target = ctx.s3.path(model_uri)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(results / "best" / "model.tar.gz", target)
+    tuned = {k: v for k, v in best["best_hyperparameters"].items()
+             if k in {r["Name"] for kind_ranges in config["ParameterRanges"].values()
+                      for r in kind_ranges}}  # fmt: skip
+    best_job = {
+        "TrainingJobName": best["best_training_job"],
+        "TrainingJobStatus": "Completed",
+        "TunedHyperParameters": tuned,
+        "FinalHyperParameterTuningJobObjectiveMetric": {
+            "Type": objective["Type"],
+            "MetricName": objective["MetricName"],
+            "Value": best["best_objective_value"],
+        },
+    }
+    properties = {
+        **arguments,
+        "HyperParameterTuningJobName": ctx.job_name(step)[:32].rstrip("-"),
+        "HyperParameterTuningJobStatus": "Completed",
+        "BestTrainingJob": best_job,
+        "TrainingJobSummaries": summaries,
+        "TrainingJobStatusCounters": {
+            "Completed": best["jobs"] - best["failed_jobs"],
+            "Failed": best["failed_jobs"],
+        },
+    }
+    outputs = {
+        "jobs": best["jobs"],
+        "failed_jobs": best["failed_jobs"],
+        "best_job": best["best_training_job"],
+        objective["MetricName"]: best["best_objective_value"],
+        "tuned_hyperparameters": tuned,
+        "model": model_uri,
+        "tuning_seconds": best["wall_seconds"],
+    }
+    return properties, outputs
+
+
+def _tuning_summaries(results_csv: Path, objective: dict) -> list[dict]:
+    """TrainingJobSummaries, best first (as DescribeHyperParameterTuningJob lists them)."""
+    with results_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    done = [row for row in rows if row["TrainingJobStatus"] == "Completed"]
+    done.sort(
+        key=lambda row: float(row["FinalObjectiveValue"]),
+        reverse=objective["Type"] == "Maximize",
+    )
+    return [
+        {
+            "TrainingJobName": row["TrainingJobName"],
+            "TrainingJobStatus": row["TrainingJobStatus"],
+            "FinalHyperParameterTuningJobObjectiveMetric": {
+                "MetricName": objective["MetricName"],
+                "Value": float(row["FinalObjectiveValue"]),
+            },
+        }
+        for row in done
+    ]
