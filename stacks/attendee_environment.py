@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -91,14 +92,22 @@ class AttendeeEnvironmentStack(cdk.Stack):
         self.vpc, self.notebook_security_group = self._network()
         self.execution_role = self._execution_role()
         self.workshop_parameter = self._workshop_parameter()
-        self.lifecycle = self._lifecycle_configuration()
+        self.studio = self._settings.environment == "studio"
+        self.lifecycle = None if self.studio else self._lifecycle_configuration()
+        self.domain = self._studio_domain() if self.studio else None
         self.attendee_roles: dict[str, iam.Role] = {}
         self.notebooks: dict[str, sagemaker.CfnNotebookInstance] = {}
+        self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {}
         shared_policies = self._attendee_shared_policies()
         for attendee in config.attendee_names:
             role, policies = self._attendee_role(attendee, shared_policies)
             self.attendee_roles[attendee] = role
-            self.notebooks[attendee] = self._notebook(attendee, role, policies)
+            if self.studio:
+                self.user_profiles[attendee] = self._user_profile(attendee, role, policies)
+            else:
+                self.notebooks[attendee] = self._notebook(attendee, role, policies)
+        if self.studio:
+            self._studio_home_teardown()
         self._outputs()
         nag.acknowledge_cdk_helpers(self)
 
@@ -654,21 +663,35 @@ class AttendeeEnvironmentStack(cdk.Stack):
         role.add_managed_policy(own_policy)
         return role, [*shared_policies, own_policy]
 
+    def _own_workspace_grant(self, attendee: str) -> Grant:
+        """What the SDK inside the attendee's notebook or Studio app reads about itself."""
+        name = self._config.notebook_name(attendee)
+        if self.studio:
+            domain_id = self.domain.attr_domain_id
+            return Grant(
+                iam.PolicyStatement(
+                    sid="OwnStudioProfile",
+                    # The SDK's get_execution_role() reads the profile and its domain.
+                    actions=["sagemaker:DescribeUserProfile", "sagemaker:DescribeDomain"],
+                    resources=[
+                        self._sagemaker_arn("user-profile", f"{domain_id}/{name}"),
+                        self._sagemaker_arn("domain", domain_id),
+                    ],
+                )
+            )
+        return Grant(
+            iam.PolicyStatement(
+                sid="OwnNotebook",
+                # Describe: the SDK finds its role; Stop: the idle auto-stop.
+                actions=["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
+                resources=[self._sagemaker_arn("notebook-instance", name)],
+            )
+        )
+
     def _own_grants(self, attendee: str) -> list[Grant]:
-        notebook = self._sagemaker_arn("notebook-instance", self._config.notebook_name(attendee))
         own_prefix = self._config.attendee_prefix(attendee)
         return [
-            Grant(
-                iam.PolicyStatement(
-                    sid="OwnNotebook",
-                    # Describe: the SDK finds its role; Stop: the idle auto-stop.
-                    actions=[
-                        "sagemaker:DescribeNotebookInstance",
-                        "sagemaker:StopNotebookInstance",
-                    ],
-                    resources=[notebook],
-                )
-            ),
+            self._own_workspace_grant(attendee),
             Grant(
                 iam.PolicyStatement(
                     sid="WriteOwnPrefix",
@@ -787,6 +810,155 @@ class AttendeeEnvironmentStack(cdk.Stack):
             )
         return notebook
 
+    # -- Studio (environment=studio) -------------------------------------------------------------
+    def _studio_domain(self) -> sagemaker.CfnDomain:
+        """One domain in the workshop VPC (VPC only); JupyterLab apps stop when idle."""
+        idle = self._settings.idle_minutes
+        lifecycle = (
+            sagemaker.CfnDomain.AppLifecycleManagementProperty(
+                idle_settings=sagemaker.CfnDomain.IdleSettingsProperty(
+                    lifecycle_management="ENABLED",
+                    # Studio's shortest idle timeout is 60 minutes.
+                    idle_timeout_in_minutes=max(60, idle),
+                    max_idle_timeout_in_minutes=max(60, idle),
+                    min_idle_timeout_in_minutes=60,
+                )
+            )
+            if idle
+            else None
+        )
+        return sagemaker.CfnDomain(
+            self,
+            "StudioDomain",
+            domain_name=f"{self._config.prefix}-studio",
+            auth_mode="IAM",
+            app_network_access_type="VpcOnly",  # egress through the workshop NAT only
+            vpc_id=self.vpc.vpc_id,
+            subnet_ids=[subnet.subnet_id for subnet in self.vpc.private_subnets],
+            kms_key_id=self.notebook_key.key_arn,  # the home EFS volume
+            default_user_settings=sagemaker.CfnDomain.UserSettingsProperty(
+                execution_role=self.execution_role.role_arn,
+                security_groups=[self.notebook_security_group.security_group_id],
+                studio_web_portal="ENABLED",
+                default_landing_uri="studio::",
+                jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
+                    app_lifecycle_management=lifecycle
+                ),
+            ),
+        )
+
+    def _user_profile(
+        self, attendee: str, role: iam.Role, policies: list[iam.ManagedPolicy]
+    ) -> sagemaker.CfnUserProfile:
+        profile = sagemaker.CfnUserProfile(
+            self,
+            f"Attendee-{attendee}-Profile",
+            domain_id=self.domain.attr_domain_id,
+            user_profile_name=self._config.notebook_name(attendee),
+            user_settings=sagemaker.CfnUserProfile.UserSettingsProperty(
+                execution_role=role.role_arn,
+                security_groups=[self.notebook_security_group.security_group_id],
+            ),
+            tags=[cdk.CfnTag(key="attendee", value=attendee)],
+        )
+        profile.node.add_dependency(role, *policies)
+        return profile
+
+    def _studio_home_teardown(self) -> None:
+        """Deleting the stack deletes the domain's home EFS too (see lambdas/studio_teardown).
+
+        The profiles depend on this resource, which depends on the domain: CloudFormation
+        deletes the profiles, then this resource (domain + EFS), then finds the domain gone."""
+        log_group = encrypted_log_group(
+            self, "StudioTeardownLogs", config=self._config, key=self.notebook_key
+        )
+        domain_arn = self._sagemaker_arn("domain", self.domain.attr_domain_id)
+        delete_home = iam.PolicyStatement(
+            sid="DeleteHomeVolume",
+            # DeleteDomain removes the EFS with the caller's rights; scoped by the tag SageMaker
+            # puts on the volume it created for this domain.
+            actions=[
+                "elasticfilesystem:DeleteFileSystem",
+                "elasticfilesystem:DeleteMountTarget",
+                "elasticfilesystem:DescribeMountTargets",
+            ],
+            resources=[
+                self.format_arn(
+                    service="elasticfilesystem", resource="file-system", resource_name="*"
+                )
+            ],
+            conditions={
+                "StringEquals": {"aws:ResourceTag/ManagedByAmazonSageMakerResource": domain_arn}
+            },
+        )
+        role = exact_role(
+            self,
+            "StudioTeardownRole",
+            policy_id="StudioTeardownPolicy",
+            service="lambda.amazonaws.com",
+            description=f"{self._config.prefix}: deletes the Studio domain with its home EFS",
+            log_group=log_group,
+            statements=[
+                iam.PolicyStatement(
+                    sid="DeleteDomainWithHome",
+                    actions=["sagemaker:DescribeDomain", "sagemaker:DeleteDomain"],
+                    resources=[domain_arn],
+                ),
+                delete_home,
+            ],
+        )
+        nag.acknowledge_wildcards(
+            role.policy,
+            [
+                (
+                    delete_home,
+                    "The home volume's id is chosen by SageMaker when it creates the domain; the "
+                    "condition on the tag SageMaker puts on it limits the grant to this "
+                    "domain's volume.",
+                )
+            ],
+        )
+        function = lambda_.Function(
+            self,
+            "StudioTeardownFunction",
+            description="Custom resource: deletes the Studio domain with its home EFS volume",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="studio_teardown.handler.handler",
+            code=lambda_.Code.from_asset(
+                str(PROJECT_ROOT / "lambdas"),
+                exclude=["*", "!studio_teardown", "!studio_teardown/*.py"],
+            ),
+            role=role.role,
+            timeout=cdk.Duration.minutes(15),  # domain deletion takes minutes
+            memory_size=256,
+            log_group=log_group,
+            reserved_concurrent_executions=1,
+        )
+        function.node.add_dependency(role.policy)
+        nag.acknowledge(
+            function,
+            "Invoked only by CloudFormation during deploys and deletes; it answers every request "
+            "on CloudFormation's response URL, so a dead-letter queue would stay empty.",
+            "NIST.800.53.R5-LambdaDLQ",
+            "HIPAA.Security-LambdaDLQ",
+        )
+        nag.acknowledge(
+            function,
+            "It calls only the SageMaker and EFS APIs and CloudFormation's pre-signed response "
+            "URL; running it in the VPC would add nothing but ENIs to clean up.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "HIPAA.Security-LambdaInsideVPC",
+        )
+        teardown = cdk.CustomResource(
+            self,
+            "StudioHomeTeardown",
+            service_token=function.function_arn,
+            resource_type="Custom::StudioHomeTeardown",
+            properties={"DomainId": self.domain.attr_domain_id},
+        )
+        for profile in self.user_profiles.values():
+            profile.node.add_dependency(teardown)
+
     # -- hand-out ------------------------------------------------------------------------------
     def _outputs(self) -> None:
         """One hand-out per attendee, plus the shared names, as an organiser mails them."""
@@ -794,11 +966,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
         curated = self._data_lake.curated_bucket.bucket_name
         for attendee in self._config.attendee_names:
             name = self._config.notebook_name(attendee)
+            console = f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
             handout = {
                 "attendee": attendee,
-                "notebook": name,
-                "url": f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
-                f"#/notebook-instances/openNotebook/{name}?view=lab",
+                "studio_user_profile" if self.studio else "notebook": name,
+                "url": f"{console}#/studio-landing"
+                if self.studio
+                else f"{console}#/notebook-instances/openNotebook/{name}?view=lab",
                 "own_prefix": f"s3://{curated}/{self._config.attendee_prefix(attendee)}",
                 "scratch_prefix": f"s3://{curated}/{SCRATCH_PREFIX}",
             }

@@ -72,7 +72,8 @@ class GuardrailsStack(cdk.Stack):
         )
         self.alerts_topic = self._alerts_topic()
         self._budget()
-        if attendee_environment is not None and config.guardrails.nightly_notebook_stop:
+        notebooks = attendee_environment.notebooks if attendee_environment else {}
+        if notebooks and config.guardrails.nightly_notebook_stop:
             self._nightly_notebook_stop(attendee_environment)
         self._data_lake = data_lake
         janitor_role = self._janitor_role()

@@ -130,8 +130,12 @@ _REPOSITORY = r"^https://[A-Za-z0-9.-]+/[A-Za-z0-9._/-]+$"
 class AttendeeEnvironment(_Section):
     """Module 1's set-up: one notebook per attendee, its network, permissions and lifecycle."""
 
-    environment: Literal["notebook"] = Field(
-        "notebook", **allowed("notebook (one SageMaker notebook instance per attendee)")
+    environment: Literal["notebook", "studio"] = Field(
+        "notebook",
+        **allowed(
+            "notebook (one SageMaker notebook instance per attendee) or studio (a SageMaker "
+            "Studio domain with one user profile per attendee; needs network=vpc)"
+        ),
     )
     network: Literal["vpc", "direct"] = Field(
         "vpc",
@@ -161,6 +165,12 @@ class AttendeeEnvironment(_Section):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @model_validator(mode="after")
+    def _studio_lives_in_a_vpc(self) -> AttendeeEnvironment:
+        if self.environment == "studio" and self.network != "vpc":
+            raise ValueError("environment=studio needs network=vpc (a Studio domain has a VPC)")
+        return self
 
 
 class Guardrails(_Section):
@@ -456,6 +466,10 @@ def _explain(error: ValidationError) -> str:
             continue
         if item["type"] == "extra_forbidden":
             lines[key] = f"{key}: unknown key; known keys: {', '.join(sorted(_known_keys()))}"
+            continue
+        if item["type"] == "value_error" and isinstance(item.get("input"), dict):
+            # A rule across a section's keys (a model validator): its message names them.
+            lines[key] = f"{key}: {item['msg'].removeprefix('Value error, ')}"
             continue
         info = _field_info(tuple(fields))
         extra = (info.json_schema_extra or {}) if info else {}

@@ -89,6 +89,14 @@ BAD_VALUES = [
     ({"session_end": "2026-12-01T17:00:00"}, "session_end: 2026-12-01T17:00:00 is not allowed"),
     ({"features.serving": "maybe"}, "features.serving: maybe is not allowed"),
     (
+        {"attendee_environment.environment": "studio", "attendee_environment.network": "direct"},
+        "attendee_environment: environment=studio needs network=vpc",
+    ),
+    (
+        {"serving.min_instances": "3"},
+        "serving: needs min_instances <= initial_instance_count <= max_instances, not 3 <= 1 <= 2",
+    ),
+    (
         {"attendee_environment.network": "public"},
         "attendee_environment.network: public is not allowed; use vpc (private subnets",
     ),

@@ -366,3 +366,62 @@ def test_handout_per_attendee_names_notebook_url_and_prefixes(three):
     shared = json.loads(outputs["HandoutShared"]["Value"])
     assert shared["athena_workgroup"] == "mlws-workgroup"
     assert "model_repository_uri" in shared
+
+
+# -- environment=studio -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def studio(synth):
+    return synth(attendees=THREE, attendee_environment__environment="studio").templates[STACK]
+
+
+def test_studio_domain_is_vpc_only_encrypted_and_stops_idle_apps(studio):
+    (domain,) = resources_of(studio, "AWS::SageMaker::Domain").values()
+    properties = domain["Properties"]
+    assert properties["AppNetworkAccessType"] == "VpcOnly"
+    assert properties["AuthMode"] == "IAM"
+    (key_id,) = resources_of(studio, "AWS::KMS::Key")
+    assert properties["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    idle = properties["DefaultUserSettings"]["JupyterLabAppSettings"]["AppLifecycleManagement"]
+    assert idle["IdleSettings"]["LifecycleManagement"] == "ENABLED"
+    assert idle["IdleSettings"]["IdleTimeoutInMinutes"] == 60
+    assert not resources_of(studio, "AWS::SageMaker::NotebookInstance")
+
+
+def test_studio_has_a_profile_per_attendee_running_as_that_attendees_role(studio):
+    profiles = {
+        p["Properties"]["UserProfileName"]: p
+        for p in resources_of(studio, "AWS::SageMaker::UserProfile").values()
+    }
+    assert sorted(profiles) == [f"mlws-{name}" for name in THREE]
+    roles = {
+        json.dumps(p["Properties"]["UserSettings"]["ExecutionRole"]) for p in profiles.values()
+    }
+    assert len(roles) == len(THREE)
+
+
+def test_studio_teardown_deletes_the_home_volume_after_the_profiles(studio):
+    (teardown_id,) = resources_of(studio, "Custom::StudioHomeTeardown")
+    (domain_id,) = resources_of(studio, "AWS::SageMaker::Domain")
+    teardown = studio["Resources"][teardown_id]
+    assert teardown["Properties"]["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
+    for profile in resources_of(studio, "AWS::SageMaker::UserProfile").values():
+        assert teardown_id in profile["DependsOn"]  # profiles go first, then domain + EFS
+
+
+def test_studio_attendee_reads_only_its_own_profile(studio):
+    for name in THREE:
+        statements = {s.sid: s for s in role_statements(studio, role_of_profile(studio, name))}
+        assert "OwnNotebook" not in statements
+        own = statements["OwnStudioProfile"]
+        assert any(r.endswith(f"/mlws-{name}") for r in own.resources)
+        assert not any(r.endswith(f"/mlws-{o}") for o in THREE if o != name for r in own.resources)
+
+
+def role_of_profile(template, attendee: str) -> str:
+    (profile,) = (
+        p for p in resources_of(template, "AWS::SageMaker::UserProfile").values()
+        if p["Properties"]["UserProfileName"] == f"mlws-{attendee}"
+    )  # fmt: skip
+    return profile["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0]

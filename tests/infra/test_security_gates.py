@@ -23,8 +23,9 @@ from workshopctl.config import PROJECT_ROOT
         # the same configs as tests/infra/test_attendee_environment.py: synthesized once
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__network": "direct"},
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__permissions": "seed"},
+        {"attendees": ["ada", "grace", "linus"], "attendee_environment__environment": "studio"},
     ],
-    ids=["destroy", "retain", "docker-image", "direct-network", "seed-permissions"],
+    ids=["destroy", "retain", "docker-image", "direct-network", "seed-permissions", "studio"],
 )
 def test_cfn_lint_reports_nothing(synth, overrides):
     files = synth(**overrides).template_files
