@@ -81,6 +81,18 @@ install_htop() {
     log "installing htop in the background (log: $AUTOSTOP_DIR/yum-htop.log)"
 }
 
+# The labs use the sagemaker SDK 2.x; the kernel's conda env is rebuilt on every start.
+install_labs_sdk() {
+    local pip=$WORKSHOP_HOME/anaconda3/envs/python3/bin/pip
+    [ -x "$pip" ] || return 0
+    mkdir -p "$AUTOSTOP_DIR"
+    (
+        trap '' HUP
+        timeout 900 "$pip" install --quiet 'sagemaker>=2.257,<3' >"$AUTOSTOP_DIR/pip-sdk.log" 2>&1
+    ) </dev/null >/dev/null 2>&1 &
+    log "pinning the labs' sagemaker SDK 2.x in the background (log: $AUTOSTOP_DIR/pip-sdk.log)"
+}
+
 # env.json: the SSM parameter's JSON object if named and readable, else this script's values.
 write_environment_file() {
     local python=$1 draft source=environment
@@ -149,6 +161,7 @@ main() {
     esac
     set_up_shell || log "shell set-up failed"
     install_htop
+    install_labs_sdk
     if ! python=$(pick_python); then
         log "no Python found: no env.json, no auto-stop"
         return 0

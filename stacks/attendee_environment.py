@@ -19,6 +19,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -32,6 +33,7 @@ from stacks.model_image import ModelImageStack
 from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
 
 LIFECYCLE_DIR = PROJECT_ROOT / "notebook_lifecycle"
+LABS_DIR = PROJECT_ROOT / "labs"
 
 # The workshop's original notebook role (Module 1), for `permissions: seed`.
 SEED_MANAGED_POLICIES = (
@@ -91,6 +93,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
         )
         self.vpc, self.notebook_security_group = self._network()
         self.execution_role = self._execution_role()
+        self.labs = self._labs_asset()
         self.workshop_parameter = self._workshop_parameter()
         self.studio = self._settings.environment == "studio"
         self.lifecycle = None if self.studio else self._lifecycle_configuration()
@@ -299,6 +302,19 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "requires Resource '*'); image access itself is limited to the workshop repository.",
         )
 
+    # -- the labs, delivered with the environment -------------------------------------------------
+    def _labs_asset(self) -> s3_assets.Asset | None:
+        """labs/ as a zip asset: the lifecycle unpacks it into each notebook on first start, so
+        the labs need no GitHub access and always match the deployed stacks."""
+        if not LABS_DIR.is_dir():
+            return None
+        return s3_assets.Asset(
+            self,
+            "Labs",
+            path=str(LABS_DIR),
+            exclude=["__pycache__", "*.pyc", ".ipynb_checkpoints", ".workshop"],
+        )
+
     # -- the labs' configuration, one place ----------------------------------------------------
     def _workshop_parameter(self) -> ssm.StringParameter:
         """What the labs need to find the workshop's resources, read into each notebook."""
@@ -316,6 +332,12 @@ class AttendeeEnvironmentStack(cdk.Stack):
         }
         if self._model_image is not None:
             values["model_repository_uri"] = self._model_image.repository.repository_uri
+            values["byom_image_uri"] = self._model_image.image_uri
+        values["instance_types"] = self._config.instance_types.model_dump()
+        values["endpoints"] = {
+            "ab": self._config.ab_endpoint_name,
+            "byom": self._config.byom_endpoint_name,
+        }
         return ssm.StringParameter(
             self,
             "WorkshopParameter",
@@ -334,7 +356,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 "AttendeeSageMakerPolicy",
                 "What every attendee's notebook needs of SageMaker to run the labs: jobs, models, "
                 "endpoints and pipelines named with the workshop prefix",
-                [*self._sagemaker_grants(), *self._job_log_grants()],
+                [*self._sagemaker_grants(), *self._job_log_grants(), *self._autoscaling_grants()],
             ),
             self._managed_policy(
                 "AttendeeDataPolicy",
@@ -377,6 +399,88 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "Comprehend's detect calls use AWS's built-in models, which have no ARN; AWS "
             "requires Resource '*' for them. No custom model or job action is granted.",
         )
+
+    def _autoscaling_grants(self) -> list[Grant]:
+        """Module 7's autoscaling cell registers a target and a target-tracking policy."""
+        prefix = self._config.prefix
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="ScaleWorkshopEndpoints",
+                    actions=[
+                        "application-autoscaling:RegisterScalableTarget",
+                        "application-autoscaling:DeregisterScalableTarget",
+                        "application-autoscaling:PutScalingPolicy",
+                        "application-autoscaling:DeleteScalingPolicy",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="application-autoscaling",
+                            resource="scalable-target",
+                            resource_name="*",
+                        )
+                    ],
+                ),
+                "Scalable targets are addressed by ids Application Auto Scaling generates, so no "
+                "one target can be named; registering one also needs DescribeEndpoint and "
+                "UpdateEndpointWeightsAndCapacities on the endpoint, which this role has only "
+                f"for '{prefix}-*' endpoints.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="DescribeScaling",
+                    actions=[
+                        "application-autoscaling:DescribeScalableTargets",
+                        "application-autoscaling:DescribeScalingPolicies",
+                    ],
+                    resources=["*"],
+                ),
+                "Application Auto Scaling's Describe calls support no resource ARN (AWS requires "
+                "Resource '*'); they are read-only.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="TargetTrackingAlarms",
+                    actions=[
+                        "cloudwatch:PutMetricAlarm",
+                        "cloudwatch:DescribeAlarms",
+                        "cloudwatch:DeleteAlarms",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"TargetTracking-endpoint/{prefix}-*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                ),
+                "A target-tracking policy creates its alarms under names Application Auto "
+                f"Scaling chooses, 'TargetTracking-endpoint/<endpoint>...'; only '{prefix}-*' "
+                "endpoints.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="AutoscalingServiceRole",
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=[
+                        self.format_arn(
+                            service="iam",
+                            region="",
+                            resource="role",
+                            resource_name="aws-service-role/"
+                            "sagemaker.application-autoscaling.amazonaws.com/"
+                            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+                        )
+                    ],
+                    conditions={
+                        "StringLike": {
+                            "iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"
+                        }
+                    },
+                )
+            ),
+        ]
 
     def _job_log_grants(self) -> list[Grant]:
         return [
@@ -508,7 +612,21 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     def _data_grants(self) -> list[Grant]:
         exports = self._data_lake.exports
+        labs = (
+            [
+                Grant(
+                    iam.PolicyStatement(
+                        sid="ReadLabs",
+                        actions=["s3:GetObject"],
+                        resources=[self.labs.bucket.arn_for_objects(self.labs.s3_object_key)],
+                    )
+                )
+            ]
+            if self.labs is not None
+            else []
+        )
         return [
+            *labs,
             Grant(
                 iam.PolicyStatement(
                     sid="ReadWorkshopData",
@@ -747,6 +865,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "IDLE_MINUTES": str(self._settings.idle_minutes),
             "WORKSHOP_SSM_PARAMETER": self._config.workshop_parameter_name,
         }
+        if self.labs is not None:
+            variables["LABS_S3_URI"] = self.labs.s3_object_url
 
         def content(script: str) -> list:
             text = render(LIFECYCLE_DIR / script, variables)

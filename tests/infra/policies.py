@@ -28,6 +28,11 @@ def resolve(node: Any, template: Mapping[str, Any]) -> Any:
         return delimiter.join(str(resolve(item, template)) for item in items)
     if "Ref" in node:
         return PSEUDO.get(node["Ref"], _physical(node["Ref"], template))
+    if "Fn::Sub" in node and isinstance(node["Fn::Sub"], str):
+        text = node["Fn::Sub"]
+        for name, value in PSEUDO.items():
+            text = text.replace("${" + name + "}", value)
+        return text
     if "Fn::GetAtt" in node:
         logical_id, attribute = node["Fn::GetAtt"]
         return _attribute(logical_id, attribute, template)

@@ -20,7 +20,12 @@ CONFIG = load_project_config()
 STACK = f"{CONFIG.prefix}-attendee-environment"
 THREE = ["ada", "grace", "linus"]
 # The only statements allowed Resource "*": AWS offers no resource-level permission for them.
-STAR_RESOURCE_SIDS = {"GetRegistryToken", "DetectLanguage", "PutJobMetrics"}
+STAR_RESOURCE_SIDS = {
+    "GetRegistryToken",
+    "DetectLanguage",
+    "PutJobMetrics",
+    "DescribeScaling",
+}
 
 
 @pytest.fixture(scope="module")
@@ -158,12 +163,21 @@ def test_lifecycle_scripts_carry_the_config_values(synth):
         attendee_environment__lab_repositories=["https://example.org/labs.git"],
     ).templates[STACK]
     (config,) = resources_of(template, "AWS::SageMaker::NotebookInstanceLifecycleConfig").values()
-    on_create = config["Properties"]["OnCreate"][0]["Content"]["Fn::Base64"]
-    on_start = config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"]
+    on_create = resolve(config["Properties"]["OnCreate"][0]["Content"]["Fn::Base64"], template)
+    on_start = resolve(config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"], template)
     assert on_create.startswith("#!/bin/bash\n")
     assert "export LAB_REPOSITORIES=https://example.org/labs.git" in on_create
     assert "export IDLE_MINUTES=45" in on_start
     assert "export WORKSHOP_SSM_PARAMETER=/mlws/workshop" in on_start
+    # the labs ship with the stack: an asset the lifecycle unpacks, no GitHub needed
+    assert "export LABS_S3_URI='s3://cdk-hnb659fds-assets-123456789012-eu-west-1/" in on_create
+
+
+def test_attendees_may_read_the_labs_archive_and_nothing_else_of_the_asset_bucket(three):
+    statements = {s.sid: s for s in role_statements(three, role_of(three, "ada"))}
+    (labs,) = statements["ReadLabs"].resources
+    assert labs.startswith("arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/")
+    assert labs.endswith(".zip") and "*" not in labs
 
 
 # -- least privilege ----------------------------------------------------------------------------
@@ -205,6 +219,8 @@ def test_attendee_role_statements_are_exactly_these(three):
         "ReadWorkshopParameter", "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
         "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
+        "ReadLabs", "ScaleWorkshopEndpoints", "DescribeScaling", "TargetTrackingAlarms",
+        "AutoscalingServiceRole",
         "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
     }  # fmt: skip
     sagemaker = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
@@ -326,6 +342,16 @@ def test_execution_role_writes_only_attendee_and_scratch_prefixes(three):
     assert not any(
         s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/bank-marketing/x") for s in statements
     )
+
+
+def test_every_policy_fits_iams_size_limit_with_real_names(three):
+    """IAM refuses a managed policy over 6,144 characters (whitespace excluded) at deploy time,
+    long after synth; resolved with bucket and role names as long as CloudFormation makes them."""
+    for logical_id, document in managed_policies(three).items():
+        text = json.dumps(document, separators=(",", ":"))
+        # the test resolver's names are shorter than real ones: count 40 more per ARN
+        padded = len(text) + 40 * text.count("arn:aws:")
+        assert padded < 6144, (logical_id, padded)
 
 
 def test_every_policy_passes_the_iam_linter(three):

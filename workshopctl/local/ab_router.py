@@ -86,10 +86,13 @@ class WeightedRouter:
         self.stop()
 
 
-def _forward(port: int, body: bytes, content_type: str | None) -> tuple[int, bytes, str]:
+def _forward(
+    port: int, body: bytes, content_type: str | None, accept: str | None = None
+) -> tuple[int, bytes, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=UPSTREAM_TIMEOUT_SECONDS)
     try:
-        headers = {"Content-Type": content_type} if content_type else {}
+        # As SageMaker does: the variant sees the caller's Content-Type and Accept.
+        headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
         connection.request("POST", "/invocations", body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read(), response.getheader("Content-Type", "text/plain")
@@ -136,7 +139,10 @@ class _Handler(BaseHTTPRequestHandler):
         variant = target or router.choose()
         try:
             status, answer, content_type = _forward(
-                router.variants[variant], body, self.headers.get("Content-Type")
+                router.variants[variant],
+                body,
+                self.headers.get("Content-Type"),
+                self.headers.get("Accept"),
             )
         except OSError as error:
             self._answer(

@@ -9,6 +9,7 @@ from workshopctl.config import PROJECT_ROOT
 from workshopctl.local.attendee_step import AttendeeEnvironmentStep
 from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep
+from workshopctl.local.labs_step import LabsStep
 from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
 from workshopctl.local.pipelines_step import PipelinesStep
 from workshopctl.local.report import terminal_summary, write_html
@@ -33,6 +34,7 @@ def all_steps() -> list[Step]:
         PipelinesStep(),  # modules 5-7 as SageMaker Pipelines, the synthesized definitions
         ByomScikitStep(),  # module 7: bring-your-own container
         ServingStep(),  # module 7: the A/B endpoint's two variants behind a weighted router
+        LabsStep(),  # every lab notebook, top to bottom, in local mode
     ]
 
 

@@ -1,0 +1,72 @@
+"""Shared fixtures of the lab tests: the notebooks, executed once per session in local mode.
+
+Every notebook runs in a fresh kernel against one session workspace, in the workshop's order,
+because later modules read what earlier ones left (6.1 trains on module 5's upload, 6.2 reads
+6.1's tuning job). Asking for a notebook executes the ones it depends on first.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from workshopctl.local.labs_step import LABS_DIR, NotebookRun, execute_notebook, notebooks
+
+# The local-mode budget that keeps the whole lab run to about a minute on two cores: fewer
+# tuning trials (the point is the wiring; `make up` runs all 20) and a fifth of the reviews.
+LOCAL_SETTINGS = {"WORKSHOP_LOCAL_TUNING_JOBS": "4", "WORKSHOP_REVIEWS_SCALE": "0.2"}
+# Seconds each notebook may take here, well above what it takes (README of labs/): a notebook
+# that hangs or slows down tenfold fails instead of stalling the suite.
+TIME_LIMITS = {
+    "1-overview": 60,
+    "2-data-engineering": 60,
+    "3-regression": 60,
+    "4-big-data": 120,
+    "5-classification": 90,
+    "6.1-tuning": 90,
+    "6.2-tuning-analysis": 60,
+    "7-byom": 120,
+}
+DEPENDS_ON = {
+    "3-regression": ["2-data-engineering"],
+    "6.1-tuning": ["5-classification"],
+    "6.2-tuning-analysis": ["6.1-tuning"],
+}
+
+if str(LABS_DIR) not in sys.path:  # the tests import the helper as the notebooks do
+    sys.path.insert(0, str(LABS_DIR))
+
+
+@pytest.fixture(scope="session")
+def lab_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("labs-workspace")
+
+
+@pytest.fixture(scope="session")
+def executed(lab_workspace: Path) -> Callable[[str], NotebookRun]:
+    """``executed("5-classification")`` → that notebook's run (and its prerequisites')."""
+    runs: dict[str, NotebookRun] = {}
+    output = lab_workspace / "executed"
+
+    def run(stem: str) -> NotebookRun:
+        if stem not in runs:
+            for earlier in DEPENDS_ON.get(stem, []):
+                run(earlier)
+            runs[stem] = execute_notebook(
+                LABS_DIR / f"{stem}.ipynb",
+                workspace_root=lab_workspace,
+                output_dir=output,
+                settings=LOCAL_SETTINGS,
+                timeout=TIME_LIMITS[stem],
+            )
+        return runs[stem]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def notebook_stems() -> list[str]:
+    return [path.stem for path in notebooks()]

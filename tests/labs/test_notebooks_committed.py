@@ -1,0 +1,130 @@
+"""What is committed in labs/: valid notebooks without outputs, written against the helper,
+with no SDK v1 call and no account, region, role or bucket typed in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workshopctl.local.labs_step import LABS_DIR, notebooks
+
+NOTEBOOKS = notebooks()
+LAB_FILES = sorted(p for p in LABS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+# SageMaker Python SDK v1 names that v2 removed or renamed (the v2 migration guide's list).
+SDK_V1_NAMES = re.compile(
+    r"get_image_uri|\bs3_input\b|\btrain_instance_(?:count|type)\b|\btrain_volume_size\b"
+    r"|\btrain_max_run\b|\btrain_use_spot_instances\b|\btrain_max_wait\b"
+    r"|\bcsv_serializer\b|\bjson_serializer\b|\bcsv_deserializer\b|\bjson_deserializer\b"
+    r"|\bRealTimePredictor\b|\bimage_name\s*=|\bupdate_endpoint\s*=|sagemaker\.amazon\.amazon_estimator"
+    r"|\bsagemaker\.content_types\b|\bsession\.s3_input\b"
+)
+ACCOUNT_ID = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
+REGION = re.compile(
+    r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-"
+    r"(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-\d\b"
+)
+ARN = re.compile(r"\barn:aws")
+BUCKET_LITERAL = re.compile(
+    r"s3://[A-Za-z0-9]"  # an S3 URI with the bucket typed in
+    r"|\bBucket\s*=\s*[\"'][^\"'{]"  # a boto3 call with a bucket name in quotes
+    r"|\bsagemaker-[a-z]{2}-[a-z]+-\d-\d{12}\b"  # the SDK's default bucket of an account
+)
+
+
+def hard_coded(text: str) -> list[str]:
+    """Every literal account id, region, ARN or bucket in ``text``."""
+    return [m.group(0) for pattern in (ACCOUNT_ID, REGION, ARN, BUCKET_LITERAL)
+            for m in pattern.finditer(text)]  # fmt: skip
+
+
+def code_cells(path: Path) -> list[str]:
+    notebook = nbformat.read(path, as_version=4)
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from sagemaker.amazon.amazon_estimator import get_image_uri",
+        "train = sagemaker.s3_input(s3_data=uri, content_type='csv')",
+        "Estimator(container, role, train_instance_count=2, train_instance_type='ml.m4.xlarge')",
+        "predictor.serializer = sagemaker.predictor.csv_serializer",
+        "RealTimePredictor(endpoint)",
+    ],
+)
+def test_the_v1_check_catches_v1_calls(text):
+    assert SDK_V1_NAMES.search(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "role = 'arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole'",
+        "region = 'us-east-1'",
+        "boto3.client('s3', region_name='eu-west-1')",
+        "data = 's3://sagemaker-workshop-data/bank/train.csv'",
+        "s3.put_object(Bucket='my-bucket', Key=key, Body=body)",
+        "bucket = 'sagemaker-us-west-2-123456789012'",
+    ],
+)
+def test_the_literal_check_catches_accounts_regions_roles_and_buckets(text):
+    assert hard_coded(text)
+
+
+def test_the_literal_check_passes_names_read_from_the_environment():
+    text = (
+        "uri = workshop.s3_uri('bank/train/')\n"
+        "f's3://{env.curated_bucket}/{key}'\n"
+        "boto3.Session(region_name=environment().region)\n"
+        "shuffled = table.sample(frac=1, random_state=1729)\n"
+    )
+    assert hard_coded(text) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_carries_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+
+    assert notebook.nbformat == 4
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: outputs in cell {cell.id}"
+            assert cell.execution_count is None, f"{path.name}: execution count in {cell.id}"
+        assert set(cell.metadata) <= {"tags"}, f"{path.name}: metadata {dict(cell.metadata)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_uses_no_sdk_v1_name(path):
+    offending = [m.group(0) for cell in code_cells(path) for m in SDK_V1_NAMES.finditer(cell)]
+    assert offending == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_code_names_no_account_region_role_or_bucket(path):
+    offending = [found for cell in code_cells(path) for found in hard_coded(cell)]
+    assert offending == []
+
+
+@pytest.mark.parametrize("path", LAB_FILES, ids=lambda p: p.name)
+def test_nothing_in_labs_names_an_account_region_or_role(path):
+    """The acceptance criterion, for every file in labs/ (prose and helper included)."""
+    text = path.read_text(encoding="utf-8")
+    assert hard_coded(text) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_explains_reads_the_environment_and_ends_with_a_clean_up(path):
+    notebook = nbformat.read(path, as_version=4)
+    cells = notebook.cells
+    code = [cell.source for cell in cells if cell.cell_type == "code"]
+
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# Module ")
+    assert "import workshop" in code[0] and "workshop.environment()" in code[0]
+    assert "workshop.cleanup(" in code[-1]
+    assert "Clean-up" in cells[-2].source
+    assert sum(cell.cell_type == "markdown" for cell in cells) >= 4

@@ -1,0 +1,72 @@
+"""Every lab notebook runs top to bottom in local mode, within its time limit, and cleans up."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.labs.conftest import TIME_LIMITS
+from workshopctl.local.labs_step import notebooks
+
+STEMS = [path.stem for path in notebooks()]
+
+
+def _processes_under(folder: Path) -> list[str]:
+    """Command lines of live processes that name ``folder`` (local endpoints' servers do)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if str(folder) in command and int(entry.name) != os.getpid():
+            found.append(command)
+    return found
+
+
+def test_every_module_has_its_notebook():
+    assert STEMS == [
+        "1-overview", "2-data-engineering", "3-regression", "4-big-data",
+        "5-classification", "6.1-tuning", "6.2-tuning-analysis", "7-byom",
+    ]  # fmt: skip
+    assert set(TIME_LIMITS) == set(STEMS)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_notebook_runs_top_to_bottom_in_local_mode(executed, lab_workspace, stem):
+    run = executed(stem)
+
+    assert run.status == "ok", f"{stem} {run.status}: {run.error} (see {run.html})"
+    assert run.seconds < TIME_LIMITS[stem]
+    notebook = nbformat.read(run.executed, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code), "a code cell did not run"
+    assert not [o for cell in code for o in cell.outputs if o.output_type == "error"]
+    assert "<html" in run.html.read_text()[:2000].lower()
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_plot_lands_in_the_notebook(executed, stem):
+    """A plot cell shows its figure (an MPLBACKEND=Agg inherited by the kernel would not)."""
+    notebook = nbformat.read(executed(stem).executed, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "plt.show()" in cell.source:
+            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+            assert len(images) == cell.source.count("plt.show()"), cell.source
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_clean_up_cell_leaves_nothing_running(executed, lab_workspace, stem):
+    executed(stem)
+    state_file = lab_workspace / "work" / "labs" / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+
+    assert state.get("endpoints", []) == []
+    assert state.get("models", []) == []
+    assert _processes_under(lab_workspace) == []
