@@ -13,8 +13,6 @@ so A cannot stop, delete or open B's notebook, nor write under B's prefix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -26,7 +24,9 @@ from constructs import Construct
 
 from notebook_lifecycle.render import render
 from stacks import nag
+from stacks.constructs import grants
 from stacks.constructs.exact_role import exact_role
+from stacks.constructs.grants import Grant
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import ATHENA_RESULTS_PREFIX, DataLakeStack
 from stacks.model_image import ModelImageStack
@@ -51,14 +51,6 @@ NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 # SageMaker resource types attendees create from the labs, by the ARN's resource-type segment.
 JOB_TYPES = ("training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job")
 HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One policy statement and, when it holds a wildcard, why a reviewer should accept it."""
-
-    statement: iam.PolicyStatement
-    why_wildcard: str | None = None
 
 
 class AttendeeEnvironmentStack(cdk.Stack):
@@ -207,7 +199,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     def _execution_grants(self) -> list[Grant]:
         exports = self._data_lake.exports
-        grants = [
+        execution = [
             Grant(
                 iam.PolicyStatement(
                     sid="ReadWorkshopData",
@@ -244,63 +236,12 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     resources=[self._data_lake.data_key.key_arn],
                 )
             ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="WriteJobLogs",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
-                    resources=[self._log_group_arn("/aws/sagemaker/*")],
-                ),
-                "SageMaker writes each job's and endpoint's logs to a group under "
-                "/aws/sagemaker/ that it names after the job kind, and to streams it names at "
-                "run time.",
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="PutJobMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-                ),
-                "PutMetricData has no resource-level permissions (AWS requires Resource '*'); "
-                "the condition limits it to SageMaker's own metric namespaces.",
-            ),
+            *grants.job_logs_and_metrics(self),
         ]
-        return grants + self._image_pull_grants()
+        return execution + self._image_pull_grants()
 
     def _image_pull_grants(self) -> list[Grant]:
-        if self._model_image is None:
-            return []
-        return [
-            Grant(
-                iam.PolicyStatement(
-                    sid="PullWorkshopImage",
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage",
-                    ],
-                    resources=[self._model_image.repository.repository_arn],
-                )
-            ),
-            self._ecr_token_grant(),
-        ]
-
-    @staticmethod
-    def _ecr_token_grant() -> Grant:
-        return Grant(
-            iam.PolicyStatement(
-                sid="GetRegistryToken",
-                actions=["ecr:GetAuthorizationToken"],
-                resources=["*"],
-            ),
-            "ecr:GetAuthorizationToken is registry-wide and supports no resource ARN (AWS "
-            "requires Resource '*'); image access itself is limited to the workshop repository.",
-        )
+        return [] if self._model_image is None else grants.pull_image(self._model_image.repository)
 
     # -- the labs, delivered with the environment -------------------------------------------------
     def _labs_asset(self) -> s3_assets.Asset | None:
@@ -372,16 +313,9 @@ class AttendeeEnvironmentStack(cdk.Stack):
         ]
 
     def _managed_policy(
-        self, construct_id: str, description: str, grants: list[Grant]
+        self, construct_id: str, description: str, policy_grants: list[Grant]
     ) -> iam.ManagedPolicy:
-        policy = iam.ManagedPolicy(
-            self,
-            construct_id,
-            description=description,
-            statements=[grant.statement for grant in grants],
-        )
-        self._acknowledge_wildcards(policy, grants)
-        return policy
+        return grants.managed_policy(self, construct_id, description, policy_grants)
 
     @staticmethod
     def _comprehend_grant() -> Grant:
@@ -755,7 +689,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     resources=[self._model_image.repository.repository_arn],
                 )
             ),
-            self._ecr_token_grant(),
+            grants.ecr_token(),
         ]
 
     def _attendee_role(
@@ -1120,19 +1054,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     # -- helpers -------------------------------------------------------------------------------
     def _sagemaker_arn(self, resource: str, name: str) -> str:
-        return self.format_arn(service="sagemaker", resource=resource, resource_name=name)
+        return grants.sagemaker_arn(self, resource, name)
 
     def _log_group_arn(self, name: str) -> str:
-        """``arn:...:log-group:<name>``; a trailing ``*`` also covers the groups' streams."""
-        return self.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-
-    @staticmethod
-    def _acknowledge_wildcards(policy: iam.ManagedPolicy, grants: list[Grant]) -> None:
-        nag.acknowledge_wildcards(
-            policy, [(g.statement, g.why_wildcard) for g in grants if g.why_wildcard]
-        )
+        return grants.log_group_arn(self, name)

@@ -24,7 +24,9 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.attendee_environment import AttendeeEnvironmentStack
+from stacks.constructs import grants
 from stacks.constructs.exact_role import exact_role
+from stacks.constructs.grants import Grant
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
@@ -161,28 +163,20 @@ class GuardrailsStack(cdk.Stack):
     def _nightly_notebook_stop(self, environment: AttendeeEnvironmentStack) -> None:
         hour, minute = self._config.guardrails.nightly_notebook_stop.split(":")
         notebook_arns = [
-            self.format_arn(service="sagemaker", resource="notebook-instance", resource_name=name)
+            self._sagemaker_arn("notebook-instance", name)
             for name in (self._config.notebook_name(a) for a in self._config.attendee_names)
         ]
-        role = iam.Role(
+        role = grants.scheduler_role(
             self,
             "NotebookStopRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
-            ),
-            description=f"{self._config.prefix}: EventBridge Scheduler stops attendee notebooks",
-        )
-        iam.ManagedPolicy(
-            self,
-            "NotebookStopPolicy",
-            description="Stop the workshop's attendee notebooks, and nothing else",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="StopAttendeeNotebooks",
-                    actions=["sagemaker:StopNotebookInstance"],
-                    resources=notebook_arns,
+            f"{self._config.prefix}: EventBridge Scheduler stops attendee notebooks, nothing else",
+            [
+                Grant(
+                    iam.PolicyStatement(
+                        sid="StopAttendeeNotebooks",
+                        actions=["sagemaker:StopNotebookInstance"],
+                        resources=notebook_arns,
+                    )
                 )
             ],
         )
@@ -203,7 +197,7 @@ class GuardrailsStack(cdk.Stack):
                     input=scheduler.ScheduleTargetInput.from_object(
                         {"NotebookInstanceName": notebook.notebook_instance_name}
                     ),
-                    role=role.without_policy_updates(),
+                    role=role,
                     retry_attempts=3,
                 ),
             )
@@ -585,37 +579,23 @@ class GuardrailsStack(cdk.Stack):
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alerts_topic))
 
     def _scheduler_role(self, construct_id: str, function: lambda_.IFunction) -> iam.IRole:
-        role = iam.Role(
+        return grants.scheduler_role(
             self,
             construct_id,
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
-            ),
-            description=f"{self._config.prefix}: EventBridge Scheduler invokes one function",
-        )
-        iam.ManagedPolicy(
-            self,
-            f"{construct_id}Policy",
-            description="Invoke one function, nothing else",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="InvokeOneFunction",
-                    actions=["lambda:InvokeFunction"],
-                    resources=[function.function_arn],
+            f"{self._config.prefix}: EventBridge Scheduler invokes one function, nothing else",
+            [
+                Grant(
+                    iam.PolicyStatement(
+                        sid="InvokeOneFunction",
+                        actions=["lambda:InvokeFunction"],
+                        resources=[function.function_arn],
+                    )
                 )
             ],
         )
-        return role.without_policy_updates()
 
     def _sagemaker_arn(self, kind: str, name: str) -> str:
-        return self.format_arn(service="sagemaker", resource=kind, resource_name=name)
+        return grants.sagemaker_arn(self, kind, name)
 
     def _log_group_arn(self, name: str) -> str:
-        return self.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return grants.log_group_arn(self, name)

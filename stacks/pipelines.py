@@ -23,8 +23,9 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
-from stacks import nag
+from stacks.constructs import grants
 from stacks.constructs.algorithm_images import SKLEARN, XGBOOST, AlgorithmImages
+from stacks.constructs.grants import Grant
 from stacks.constructs.teardown import removal_policy
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
@@ -246,71 +247,20 @@ class PipelinesStack(cdk.Stack):
                 ),
                 None,
             ),
-            (
-                iam.PolicyStatement(
-                    sid="WriteJobLogs",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
-                    resources=[
-                        self.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="/aws/sagemaker/*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                ),
-                "SageMaker writes each job's logs to a group per job kind under /aws/sagemaker/ "
-                "and to streams named at run time.",
-            ),
-            (
-                iam.PolicyStatement(
-                    sid="PutJobMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-                ),
-                "PutMetricData has no resource-level permissions (AWS requires Resource '*'); "
-                "the condition limits it to SageMaker's own metric namespaces.",
-            ),
+        ]
+        pipeline_grants = [
+            *(Grant(statement, why) for statement, why in statements),
+            *grants.job_logs_and_metrics(self),
         ]
         if self._model_image is not None:
-            statements += [
-                (
-                    iam.PolicyStatement(
-                        sid="PullWorkshopImage",
-                        actions=[
-                            "ecr:BatchCheckLayerAvailability",
-                            "ecr:GetDownloadUrlForLayer",
-                            "ecr:BatchGetImage",
-                        ],
-                        resources=[self._model_image.repository.repository_arn],
-                    ),
-                    None,
-                ),
-                (
-                    iam.PolicyStatement(
-                        sid="GetRegistryToken",
-                        actions=["ecr:GetAuthorizationToken"],
-                        resources=["*"],
-                    ),
-                    "ecr:GetAuthorizationToken is registry-wide and supports no resource ARN "
-                    "(AWS requires Resource '*'); image access is limited to the workshop "
-                    "repository.",
-                ),
-            ]
-        policy = iam.ManagedPolicy(
+            pipeline_grants += grants.pull_image(self._model_image.repository)
+        policy = grants.managed_policy(
             self,
             "PipelinePolicy",
-            description="Exactly what the workshop pipelines' steps need",
+            "Exactly what the workshop pipelines' steps need",
+            pipeline_grants,
             roles=[role],
-            statements=[statement for statement, _ in statements],
         )
-        nag.acknowledge_wildcards(policy, [(s, why) for s, why in statements if why])
         self._policy = policy
         return role
 
@@ -363,28 +313,20 @@ class PipelinesStack(cdk.Stack):
         expression = self._config.pipelines.schedule
         if not expression:
             return
-        role = iam.Role(
+        role = grants.scheduler_role(
             self,
             "ScheduleRole",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
-            ),
-            description=f"{self._config.prefix}: EventBridge Scheduler starts the pipelines",
-        )
-        iam.ManagedPolicy(
-            self,
-            "SchedulePolicy",
-            description="Start the workshop pipelines, nothing else",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="StartWorkshopPipelines",
-                    actions=["sagemaker:StartPipelineExecution"],
-                    resources=[
-                        self._sagemaker_arn("pipeline", p.pipeline.pipeline_name)
-                        for p in self.pipelines
-                    ],
+            f"{self._config.prefix}: EventBridge Scheduler starts the workshop pipelines",
+            [
+                Grant(
+                    iam.PolicyStatement(
+                        sid="StartWorkshopPipelines",
+                        actions=["sagemaker:StartPipelineExecution"],
+                        resources=[
+                            self._sagemaker_arn("pipeline", p.pipeline.pipeline_name)
+                            for p in self.pipelines
+                        ],
+                    )
                 )
             ],
         )
@@ -402,7 +344,7 @@ class PipelinesStack(cdk.Stack):
                     input=scheduler.ScheduleTargetInput.from_object(
                         {"PipelineName": item.pipeline.pipeline_name}
                     ),
-                    role=role.without_policy_updates(),
+                    role=role,
                 ),
             )
 
@@ -417,4 +359,4 @@ class PipelinesStack(cdk.Stack):
             )
 
     def _sagemaker_arn(self, kind: str, name: str) -> str:
-        return self.format_arn(service="sagemaker", resource=kind, resource_name=name)
+        return grants.sagemaker_arn(self, kind, name)

@@ -27,8 +27,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import nag
+from stacks.constructs import grants
 from stacks.constructs.algorithm_images import XGBOOST, AlgorithmImages
 from stacks.constructs.exact_role import exact_role
+from stacks.constructs.grants import Grant
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
@@ -167,62 +169,25 @@ class ServingStack(cdk.Stack):
                 ),
                 None,
             ),
-            (
-                iam.PolicyStatement(
-                    sid="PullWorkshopImage",
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage",
-                    ],
-                    resources=[model_image.repository.repository_arn],
-                ),
-                None,
-            ),
-            (
-                iam.PolicyStatement(
-                    sid="GetRegistryToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]
-                ),
-                "ecr:GetAuthorizationToken is registry-wide and supports no resource ARN (AWS "
-                "requires Resource '*'); image access itself is limited to the workshop "
-                "repository.",
-            ),
-            (
-                iam.PolicyStatement(
-                    sid="WriteEndpointLogs",
-                    actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[
-                        self.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="/aws/sagemaker/Endpoints/*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                ),
-                "SageMaker writes each endpoint's container logs to /aws/sagemaker/Endpoints/"
-                "<endpoint>, one stream per variant and instance, named at run time.",
-            ),
-            (
-                iam.PolicyStatement(
-                    sid="PutEndpointMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-                ),
-                "PutMetricData has no resource-level permissions (AWS requires Resource '*'); "
-                "the condition limits it to SageMaker's own metric namespaces.",
-            ),
         ]
-        policy = iam.ManagedPolicy(
+        endpoint_grants = [
+            *(Grant(statement, why) for statement, why in statements),
+            *grants.pull_image(model_image.repository),
+            grants.sagemaker_logs(
+                self,
+                "WriteEndpointLogs",
+                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                groups="/aws/sagemaker/Endpoints/*",
+            ),
+            grants.sagemaker_metrics(),
+        ]
+        self._execution_policy = grants.managed_policy(
             self,
             "EndpointPolicy",
-            description="The workshop endpoints: model archives, data capture, image, logs",
+            "The workshop endpoints: model archives, data capture, image, logs",
+            endpoint_grants,
             roles=[role],
-            statements=[statement for statement, _ in statements],
         )
-        nag.acknowledge_wildcards(policy, [(s, why) for s, why in statements if why])
-        self._execution_policy = policy
         return role.without_policy_updates()
 
     # -- models --------------------------------------------------------------------------------
@@ -631,7 +596,7 @@ class ServingStack(cdk.Stack):
         return function
 
     def _sagemaker_arn(self, kind: str, name: str) -> str:
-        return self.format_arn(service="sagemaker", resource=kind, resource_name=name)
+        return grants.sagemaker_arn(self, kind, name)
 
     # -- alarms and the dashboard ----------------------------------------------------------------
     def _metric(self, name: str, endpoint: str, variant: str, statistic: str) -> cloudwatch.Metric:

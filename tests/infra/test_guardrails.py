@@ -61,7 +61,7 @@ def test_every_attendee_notebook_is_stopped_nightly_by_a_role_that_can_only_stop
     assert {s["ScheduleExpression"] for s in schedules} == {"cron(00 22 * * ? *)"}
     (policy,) = (
         p for logical_id, p in resources_of(guardrails, "AWS::IAM::ManagedPolicy").items()
-        if logical_id.startswith("NotebookStopPolicy")
+        if logical_id.startswith("NotebookStopRolePolicy")
     )  # fmt: skip
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "sagemaker:StopNotebookInstance"
