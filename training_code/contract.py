@@ -227,8 +227,20 @@ def unpack_model(model_path: Path, scratch: Path) -> Path:
         return model_path
     scratch.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tarball, "r:gz") as tar:
-        tar.extractall(scratch, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.12, and 3.8-3.11 patch releases of 2023
+            tar.extractall(scratch, filter="data")
+        else:  # older framework images: refuse what the data filter would refuse
+            _refuse_unsafe_members(tar)
+            tar.extractall(scratch)  # every member checked above
     return scratch
+
+
+def _refuse_unsafe_members(tar: tarfile.TarFile) -> None:
+    """Absolute paths, '..' and links: what the "data" extraction filter rejects."""
+    for member in tar.getmembers():
+        parts = Path(member.name).parts
+        if member.name.startswith("/") or ".." in parts or member.issym() or member.islnk():
+            raise JobError(f"model archive member {member.name!r} is not a plain relative file")
 
 
 def run_job(main: Callable[[], None], failure_files: Iterable[Path]) -> None:

@@ -82,3 +82,22 @@ def test_model_tarball_is_reproducible_and_unpacks(tmp_path):
         assert tar.getnames() == ["xgboost-model"]  # files at the archive root, as SageMaker
     unpacked = unpack_model(tmp_path / "a" / "model.tar.gz", tmp_path / "x")
     assert (unpacked / "xgboost-model").read_bytes() == b"model bytes"
+
+
+def test_old_pythons_refuse_archive_members_that_escape_the_folder(tmp_path):
+    """Framework images whose Python lacks tarfile's data filter get the same refusals."""
+    import io
+    import tarfile
+
+    from training_code.contract import JobError, _refuse_unsafe_members
+
+    for name, kind in (("../evil", tarfile.REGTYPE), ("/etc/x", tarfile.REGTYPE),
+                       ("link", tarfile.SYMTYPE)):  # fmt: skip
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            member = tarfile.TarInfo(name)
+            member.type = kind
+            tar.addfile(member, io.BytesIO(b""))
+        buffer.seek(0)
+        with tarfile.open(fileobj=buffer, mode="r:gz") as tar, pytest.raises(JobError):
+            _refuse_unsafe_members(tar)
