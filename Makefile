@@ -29,8 +29,9 @@ setup: $(VENV)/.installed node_modules/.installed ## create .venv and install th
 up: setup ## rehearse the whole workshop locally (no AWS account, no Docker); report in .local/
 	$(PY) -m workshopctl up
 
-down: ## remove everything the local target created
+down: ## remove the local target's state; with AWS credentials, also the janitor's dry run (APPLY=1 deletes)
 	@test -x $(PY) && $(PY) -m workshopctl down || rm -rf .local
+	@test ! -x $(PY) || $(PY) -m workshopctl janitor --if-credentials $(if $(APPLY),--apply)
 
 test: setup ## lint, then the test suite (synth, nag, cfn-lint, snapshots, properties, local target)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

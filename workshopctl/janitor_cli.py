@@ -64,6 +64,11 @@ def add_parser(subparsers: Any) -> None:
         "data-lake stack's bucket outputs)",
     )
     janitor.add_argument("--json", action="store_true", help="print the report as JSON")
+    janitor.add_argument(
+        "--if-credentials",
+        action="store_true",
+        help="without AWS credentials in the shell, say so and exit 0 (for `make down`)",
+    )
     janitor.set_defaults(handler=run_janitor)
 
     cost = subparsers.add_parser(
@@ -140,7 +145,12 @@ def run_janitor(args: argparse.Namespace, clients: Clients | None = None) -> int
     ``clients`` is for tests; by default the shell's credentials and the region are used.
     """
     config = load_project_config()
-    clients = clients or Clients(boto3.Session(region_name=args.region or config.region))
+    if clients is None:
+        session = boto3.Session(region_name=args.region or config.region)
+        if getattr(args, "if_credentials", False) and session.get_credentials() is None:
+            print("no AWS credentials in this shell: the account's janitor is skipped")
+            return 0
+        clients = Clients(session)
     session = clients.session
     try:
         account = session.client("sts").get_caller_identity()["Account"]
