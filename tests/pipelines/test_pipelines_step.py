@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import json
 
-from workshopctl.local.pipelines_step import LocalPipeline, local_pipelines, pipelines_report
+from workshopctl.local.pipelines_step import LocalPipeline, pipelines_report
 from workshopctl.local.workspace import Workspace
-
-
-def test_the_local_target_runs_the_checked_definitions(definitions, tmp_path):
-    workspace = Workspace(tmp_path / ".local")
-    pipelines = local_pipelines(workspace)
-    assert {p.key: p.definition for p in pipelines} == definitions
-    assert [p.name for p in pipelines] == ["mlws-bank-marketing", "mlws-bike-sharing", "mlws-byom"]
-    assert (workspace.root / "work/pipelines/code/sourcedir.tar.gz").is_file()
-    for key in ("bank-marketing/bank-additional-full.csv", "bike-sharing/hour.csv"):
-        assert (workspace.root / "raw" / key).is_file()  # what the default InputDataUri names
 
 
 def test_report_shows_steps_the_gate_and_the_registered_model(bank_pass):

@@ -2,9 +2,7 @@
 runner, with each step's status, time and outputs, and the models they registered.
 
 :class:`PipelinesStep` runs the definitions synthesized into ``cdk.out`` (the ones `cdk deploy`
-creates), read by :mod:`workshopctl.local.pipeline_loader`. :func:`local_pipelines` builds the
-same definitions directly for the local buckets, for the runner's own tests, which should not
-pay for a synth.
+creates), read by :mod:`workshopctl.local.pipeline_loader`; nothing here builds a definition.
 """
 
 from __future__ import annotations
@@ -16,15 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from workshopctl.config import load_project_config
-from workshopctl.local.ml_steps import REPO_ROOT, stage_raw
+from workshopctl.local.ml_steps import stage_raw
 from workshopctl.local.pipeline_loader import load_pipelines
 from workshopctl.local.pipeline_models import headline_metrics
 from workshopctl.local.pipeline_runner import PipelineRun, run_pipeline
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
-LOCAL_REGION = "us-east-1"  # any real region: the definitions only name its image URIs
-SOURCE_TARBALL_KEY = "pipelines/code/sourcedir.tar.gz"  # in the work bucket
 DATASETS = {
     "bank-marketing": "bank-marketing/bank-additional-full.csv",
     "bike-sharing": "bike-sharing/hour.csv",
@@ -44,42 +40,6 @@ class LocalPipeline:
     name: str
     definition: dict
     byom_image_uri: str | None = None
-
-
-def local_pipelines(workspace: Workspace, prefix: str = "mlws") -> list[LocalPipeline]:
-    """The three definitions, built for the local buckets, and their inputs staged there."""
-    # The one place workshopctl reads stacks/: it goes once the definitions come from cdk.out.
-    from stacks.pipeline_definitions import (
-        BYOM_IMAGE_PLACEHOLDER,
-        PipelineInputs,
-        bank_marketing_definition,
-        bike_sharing_definition,
-        build_source_tarball,
-        byom_definition,
-    )
-
-    build_source_tarball(REPO_ROOT / "training_code", workspace.bucket("work") / SOURCE_TARBALL_KEY)
-    for key in DATASETS.values():
-        stage_raw(workspace, key)
-
-    def inputs(key: str, **extra) -> PipelineInputs:
-        return PipelineInputs(
-            pipeline_name=f"{prefix}-{key}",
-            region=LOCAL_REGION,
-            output_uri=f"s3://curated/pipelines/{key}",
-            source_tarball_uri=f"s3://work/{SOURCE_TARBALL_KEY}",
-            model_package_group_name=f"{prefix}-{key}",
-            **extra,
-        )
-
-    bank = inputs("bank-marketing", data_uri=f"s3://raw/{DATASETS['bank-marketing']}")
-    bike = inputs("bike-sharing", data_uri=f"s3://raw/{DATASETS['bike-sharing']}")
-    byom = inputs("byom", byom_image_uri=BYOM_IMAGE_PLACEHOLDER)
-    return [
-        LocalPipeline("bank-marketing", bank.pipeline_name, bank_marketing_definition(bank)),
-        LocalPipeline("bike-sharing", bike.pipeline_name, bike_sharing_definition(bike)),
-        LocalPipeline("byom", byom.pipeline_name, byom_definition(byom), BYOM_IMAGE_PLACEHOLDER),
-    ]
 
 
 class PipelinesStep:
