@@ -17,13 +17,14 @@ import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from workshopctl.local.background_server import BackgroundServer
+
 INVOKED_VARIANT_HEADER = "X-Amzn-Invoked-Production-Variant"
 TARGET_VARIANT_HEADER = "X-Amzn-SageMaker-Target-Variant"
 UPSTREAM_TIMEOUT_SECONDS = 60  # SageMaker's limit for an invocation
-POLL_SECONDS = 0.05  # how soon stop() is noticed (the stdlib default, 0.5 s, per server)
 
 
-class WeightedRouter:
+class WeightedRouter(BackgroundServer):
     """Routes ``POST /invocations`` to variant servers (name → port on 127.0.0.1) by weight."""
 
     def __init__(self, variants: Mapping[str, int], weights: Mapping[str, float], seed: int):
@@ -32,17 +33,7 @@ class WeightedRouter:
         self._lock = threading.Lock()
         self._weights: dict[str, float] = {}
         self.set_weights(weights)
-        self._server = _RouterHTTPServer(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(POLL_SECONDS,),
-            daemon=True,
-            name=f"ab-router-{self.port}",
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_RouterHTTPServer(self), "ab-router")
 
     @property
     def weights(self) -> dict[str, float]:
@@ -67,23 +58,6 @@ class WeightedRouter:
         with self._lock:
             names = list(self._weights)
             return self._rng.choices(names, weights=[self._weights[n] for n in names])[0]
-
-    def start(self) -> WeightedRouter:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting, finish the loop and release the port."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> WeightedRouter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _forward(

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import math
 import tarfile
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import xgboost as xgb
 
+from workshopctl.local.background_server import BackgroundServer
+
 MODEL_FILE = "xgboost-model"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # SageMaker real-time invocation limit
 CSV_TYPES = ("text/csv",)
-POLL_SECONDS = 0.05  # how soon stop() is noticed (the stdlib default, 0.5 s, per server)
 
 
 class PayloadError(ValueError):
@@ -148,37 +148,10 @@ class _ModelHTTPServer(ThreadingHTTPServer):
         self.booster = booster
 
 
-class XGBoostServer:
+class XGBoostServer(BackgroundServer):
     """One model served over HTTP on 127.0.0.1 until ``stop()`` (or the ``with`` block ends)."""
 
     def __init__(self, tarball: Path):
         self.tarball = tarball
         self.booster = load_model(tarball)
-        self._server = _ModelHTTPServer(self.booster)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(POLL_SECONDS,),
-            daemon=True,
-            name=f"xgboost-server-{self.port}",
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> XGBoostServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop accepting, finish the loop and release the port."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> XGBoostServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_ModelHTTPServer(self.booster), "xgboost-server")
