@@ -108,9 +108,14 @@ class ServingStack(cdk.Stack):
         self.byom_endpoint_name = config.byom_endpoint_name
         byom_alarms = self._alarms("Byom", self.byom_endpoint_name, (BYOM_VARIANT,))
         self.byom_endpoint = self._endpoint(
-            "ByomEndpoint", self.byom_endpoint_name, byom_config, rollback_alarms=byom_alarms
+            "ByomEndpoint",
+            self.byom_endpoint_name,
+            byom_config,
+            rollback_alarms=byom_alarms,
+            serverless=self._settings.byom_serverless,
         )
-        self._autoscaling(self.byom_endpoint, BYOM_VARIANT)
+        if not self._settings.byom_serverless:  # serverless scales itself, per request
+            self._autoscaling(self.byom_endpoint, BYOM_VARIANT)
 
         self.promotion = self._promotion(ab_config, ab_alarms)
         self.traffic_shift = self._traffic_shift()
@@ -257,7 +262,10 @@ class ServingStack(cdk.Stack):
         if deployment is not None:
             model.node.add_dependency(deployment)
         return self._endpoint_config(
-            "ByomEndpointConfig", [(BYOM_VARIANT, model, 1.0)], capture=False
+            "ByomEndpointConfig",
+            [(BYOM_VARIANT, model, 1.0)],
+            capture=False,
+            serverless=self._settings.byom_serverless,
         )
 
     def _ab_endpoint_config(
@@ -276,9 +284,24 @@ class ServingStack(cdk.Stack):
         variants: list[tuple[str, sagemaker.CfnModel, float]],
         *,
         capture: bool,
+        serverless: bool = False,
     ) -> sagemaker.CfnEndpointConfig:
         # No fixed name: endpoint configs are immutable, so each change creates a new one and
         # the endpoint moves to it in place (no replacement of the endpoint).
+        capacity = (
+            {
+                # A quiet workshop's endpoint: billed per request, no instance idles overnight.
+                "serverless_config": sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+                    max_concurrency=self._settings.serverless_max_concurrency,
+                    memory_size_in_mb=self._settings.serverless_memory_mb,
+                )
+            }
+            if serverless
+            else {
+                "initial_instance_count": self._settings.initial_instance_count,
+                "instance_type": self._config.instance_types.endpoint,
+            }
+        )
         return sagemaker.CfnEndpointConfig(
             self,
             construct_id,
@@ -288,8 +311,7 @@ class ServingStack(cdk.Stack):
                     variant_name=name,
                     model_name=model.attr_model_name,
                     initial_variant_weight=weight,
-                    initial_instance_count=self._settings.initial_instance_count,
-                    instance_type=self._config.instance_types.endpoint,
+                    **capacity,
                 )
                 for name, model, weight in variants
             ],
@@ -321,7 +343,20 @@ class ServingStack(cdk.Stack):
         endpoint_config: sagemaker.CfnEndpointConfig,
         *,
         rollback_alarms: list[cloudwatch.Alarm],
+        serverless: bool = False,
     ) -> sagemaker.CfnEndpoint:
+        # Canary shifts a share of instances; a serverless variant has none: all at once.
+        routing = (
+            sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(type="ALL_AT_ONCE")
+            if serverless
+            else sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+                type="CANARY",
+                canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
+                    type="CAPACITY_PERCENT", value=10
+                ),
+                wait_interval_in_seconds=300,
+            )
+        )
         endpoint = sagemaker.CfnEndpoint(
             self,
             construct_id,
@@ -331,13 +366,7 @@ class ServingStack(cdk.Stack):
             retain_all_variant_properties=not self._settings.reset_variant_properties,
             deployment_config=sagemaker.CfnEndpoint.DeploymentConfigProperty(
                 blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-                    traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-                        type="CANARY",
-                        canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(
-                            type="CAPACITY_PERCENT", value=10
-                        ),
-                        wait_interval_in_seconds=300,
-                    ),
+                    traffic_routing_configuration=routing,
                     termination_wait_in_seconds=120,
                     maximum_execution_timeout_in_seconds=3600,
                 ),

@@ -214,6 +214,13 @@ class Serving(_Section):
     )
     latency_p99_ms: int = Field(500, ge=1, le=60_000, **allowed("1..60000"))
     multi_model: bool = Field(False, **allowed("true (BYOM as a multi-model endpoint) or false"))
+    byom_serverless: bool = Field(
+        False, **allowed("true (the BYOM endpoint as serverless: billed per request) or false")
+    )
+    serverless_memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(
+        2048, **allowed("1024, 2048, 3072, 4096, 5120 or 6144")
+    )
+    serverless_max_concurrency: int = Field(5, ge=1, le=200, **allowed("1..200"))
     challenger_weight_on_promotion: float = Field(
         0.1, gt=0, lt=1, **allowed("0..1, exclusive (a newly approved model's first share)")
     )
@@ -224,6 +231,13 @@ class Serving(_Section):
             "(keep what autoscaling and traffic shifts set)"
         ),
     )
+
+    @model_validator(mode="after")
+    def _serverless_is_single_model(self) -> Serving:
+        if self.byom_serverless and self.multi_model:
+            raise ValueError("byom_serverless and multi_model exclude each other (serverless "
+                             "endpoints serve one model)")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _capacity_range(self) -> Serving:

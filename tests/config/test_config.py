@@ -93,6 +93,11 @@ BAD_VALUES = [
         "attendee_environment: environment=studio needs network=vpc",
     ),
     (
+        {"serving.byom_serverless": "true", "serving.multi_model": "true"},
+        "serving: byom_serverless and multi_model exclude each other",
+    ),
+    ({"serving.serverless_memory_mb": "1500"}, "serving.serverless_memory_mb: 1500 is not allowed"),
+    (
         {"serving.min_instances": "3"},
         "serving: needs min_instances <= initial_instance_count <= max_instances, not 3 <= 1 <= 2",
     ),

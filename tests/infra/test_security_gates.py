@@ -24,8 +24,17 @@ from workshopctl.config import PROJECT_ROOT
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__network": "direct"},
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__permissions": "seed"},
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__environment": "studio"},
+        {"serving__byom_serverless": True},
     ],
-    ids=["destroy", "retain", "docker-image", "direct-network", "seed-permissions", "studio"],
+    ids=[
+        "destroy",
+        "retain",
+        "docker-image",
+        "direct-network",
+        "seed-permissions",
+        "studio",
+        "serverless-byom",
+    ],
 )
 def test_cfn_lint_reports_nothing(synth, overrides):
     files = synth(**overrides).template_files

@@ -215,3 +215,18 @@ def test_traffic_shift_may_only_change_weights_of_workshop_endpoints(serving):
         "sagemaker:UpdateEndpointWeightsAndCapacities",
     }
     assert json.dumps(shift["Resource"]).endswith(':endpoint/mlws-*"]]}')
+
+
+def test_byom_can_be_serverless_for_quiet_workshops(synth):
+    template = synth(serving__byom_serverless=True).templates[STACK]
+    (variant,) = endpoint_config_of(template, "mlws-byom")["ProductionVariants"]
+    assert variant["ServerlessConfig"] == {"MaxConcurrency": 5, "MemorySizeInMB": 2048}
+    assert "InstanceType" not in variant and "InitialInstanceCount" not in variant
+    targets = resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert len(targets) == 2  # the A/B variants only: serverless scales itself
+    (byom,) = (
+        e["Properties"] for e in resources_of(template, "AWS::SageMaker::Endpoint").values()
+        if e["Properties"]["EndpointName"] == "mlws-byom"
+    )  # fmt: skip
+    routing = byom["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing == {"Type": "ALL_AT_ONCE"}
