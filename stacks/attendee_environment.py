@@ -16,7 +16,6 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_ssm as ssm
@@ -27,6 +26,7 @@ from stacks import nag
 from stacks.constructs import grants
 from stacks.constructs.exact_role import exact_role
 from stacks.constructs.grants import Grant
+from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import ATHENA_RESULTS_PREFIX, DataLakeStack
 from stacks.model_image import ModelImageStack
@@ -972,36 +972,21 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 )
             ],
         )
-        function = lambda_.Function(
+        function = packaged_function(
             self,
             "StudioTeardownFunction",
+            package="studio_teardown",
+            handler="handler.handler",
             description="Custom resource: deletes the Studio domain with its home EFS volume",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="studio_teardown.handler.handler",
-            code=lambda_.Code.from_asset(
-                str(PROJECT_ROOT / "lambdas"),
-                exclude=["*", "!studio_teardown", "!studio_teardown/*.py"],
-            ),
             role=role.role,
-            timeout=cdk.Duration.minutes(15),  # domain deletion takes minutes
-            memory_size=256,
+            policy=role.policy,
             log_group=log_group,
-            reserved_concurrent_executions=1,
-        )
-        function.node.add_dependency(role.policy)
-        nag.acknowledge(
-            function,
-            "Invoked only by CloudFormation during deploys and deletes; it answers every request "
-            "on CloudFormation's response URL, so a dead-letter queue would stay empty.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        nag.acknowledge(
-            function,
-            "It calls only the SageMaker and EFS APIs and CloudFormation's pre-signed response "
-            "URL; running it in the VPC would add nothing but ENIs to clean up.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
+            timeout=cdk.Duration.minutes(15),  # domain deletion takes minutes
+            why_no_dead_letter_queue="Invoked only by CloudFormation during deploys and deletes; "
+            "it answers every request on CloudFormation's response URL, so a dead-letter queue "
+            "would stay empty.",
+            why_no_vpc="It calls only the SageMaker and EFS APIs and CloudFormation's pre-signed "
+            "response URL; running it in the VPC would add nothing but ENIs to clean up.",
         )
         teardown = cdk.CustomResource(
             self,

@@ -27,14 +27,13 @@ from stacks.attendee_environment import AttendeeEnvironmentStack
 from stacks.constructs import grants
 from stacks.constructs.exact_role import exact_role
 from stacks.constructs.grants import Grant
+from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
-from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
+from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX, WorkshopConfig
 from workshopctl.janitor_cli import lambda_environment
 
-LAMBDAS = PROJECT_ROOT / "lambdas"
-# The janitor package only: the asset root is lambdas/ so its relative imports resolve.
-JANITOR_ASSET_EXCLUDES = ["*", "!janitor", "!janitor/*.py", "!janitor/prices.json"]
+JANITOR_DATA_FILES = ("prices.json",)  # the price table the dry run's cost column reads
 CENSUS_NAMESPACE = "Workshop"
 SAGEMAKER_STOPPABLE = (
     "training-job", "processing-job", "hyper-parameter-tuning-job", "transform-job",
@@ -80,7 +79,7 @@ class GuardrailsStack(cdk.Stack):
         self._data_lake = data_lake
         janitor_role = self._janitor_role()
         self.janitor = self._janitor_function(
-            "Janitor", "janitor.handler.handler", janitor_role,
+            "Janitor", "handler.handler", janitor_role,
             "Deletes what attendees created in the workshop's scope (dry run unless apply)",
         )  # fmt: skip
         self._session_end()
@@ -395,40 +394,29 @@ class GuardrailsStack(cdk.Stack):
     def _janitor_function(
         self, construct_id: str, handler: str, role: iam.IRole, description: str
     ) -> lambda_.Function:
-        function = lambda_.Function(
+        return packaged_function(
             self,
             construct_id,
-            description=description,
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            package="janitor",
             handler=handler,
-            code=lambda_.Code.from_asset(str(LAMBDAS), exclude=JANITOR_ASSET_EXCLUDES),
+            description=description,
             role=role,
+            policy=self._janitor_policy,
+            log_group=self._janitor_log_group,
             timeout=cdk.Duration.minutes(10),  # waits up to 5 min for notebooks and apps
             memory_size=512,
-            log_group=self._janitor_log_group,
             environment=lambda_environment(
                 self._config, [self._data_lake.curated_bucket.bucket_name]
             ),
-            reserved_concurrent_executions=1,  # two janitors at once would race each other
+            data_files=JANITOR_DATA_FILES,
+            why_no_dead_letter_queue="Invoked synchronously by CloudFormation or by EventBridge "
+            "Scheduler (which retries and keeps its own record); every run logs what it left and "
+            "why, so a dead-letter queue would hold nothing the logs and the schedule's retries "
+            "do not.",
+            why_no_vpc="It calls only AWS APIs (SageMaker, S3, Glue, Athena, ECR, CloudWatch "
+            "Logs) and CloudFormation's pre-signed response URL; a VPC would add a NAT gateway's "
+            "cost without narrowing what it can reach.",
         )
-        function.node.add_dependency(self._janitor_policy)
-        nag.acknowledge(
-            function,
-            "Invoked synchronously by CloudFormation or by EventBridge Scheduler (which retries "
-            "and keeps its own record); every run logs what it left and why, so a dead-letter "
-            "queue would hold nothing the logs and the schedule's retries do not.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        nag.acknowledge(
-            function,
-            "It calls only AWS APIs (SageMaker, S3, Glue, Athena, ECR, CloudWatch Logs) and "
-            "CloudFormation's pre-signed response URL; a VPC would add a NAT gateway's cost "
-            "without narrowing what it can reach.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        return function
 
     def _session_end(self) -> None:
         """The janitor with apply at the configured end of the session (none if unset)."""
@@ -452,7 +440,7 @@ class GuardrailsStack(cdk.Stack):
         """`cdk destroy` deletes this stack first (it depends on the others); deleting this
         resource runs the janitor, so what attendees made is gone before the stacks go."""
         function = self._janitor_function(
-            "TeardownFunction", "janitor.teardown_resource.handler", role,
+            "TeardownFunction", "teardown_resource.handler", role,
             "Custom resource: runs the janitor with apply when the stack is deleted",
         )  # fmt: skip
         resource = cdk.CustomResource(
@@ -498,35 +486,23 @@ class GuardrailsStack(cdk.Stack):
             "resource-level permission and is limited to the census namespace by condition.",
             "AwsSolutions-IAM5[Resource::*]",
         )
-        function = lambda_.Function(
+        function = packaged_function(
             self,
             "Census",
+            package="janitor",
+            handler="census.handler",
             description="Counts the workshop's endpoints in service and their instances",
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="janitor.census.handler",
-            code=lambda_.Code.from_asset(str(LAMBDAS), exclude=JANITOR_ASSET_EXCLUDES),
             role=role.role,
-            timeout=cdk.Duration.minutes(2),
-            memory_size=256,
+            policy=role.policy,
             log_group=log_group,
+            timeout=cdk.Duration.minutes(2),
             environment={"WORKSHOP_PREFIX": self._config.prefix},
-            reserved_concurrent_executions=1,
-        )
-        function.node.add_dependency(role.policy)
-        nag.acknowledge(
-            function,
-            "Invoked hourly by EventBridge Scheduler, which retries; a missed hour leaves a gap "
-            "in the metric, which the alarms treat as not breaching, so a dead-letter queue would "
-            "add nothing.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        nag.acknowledge(
-            function,
-            "It calls only the SageMaker and CloudWatch APIs; a VPC would add a NAT gateway's "
-            "cost without narrowing what it can reach.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
+            data_files=JANITOR_DATA_FILES,
+            why_no_dead_letter_queue="Invoked hourly by EventBridge Scheduler, which retries; a "
+            "missed hour leaves a gap in the metric, which the alarms treat as not breaching, so "
+            "a dead-letter queue would add nothing.",
+            why_no_vpc="It calls only the SageMaker and CloudWatch APIs; a VPC would add a NAT "
+            "gateway's cost without narrowing what it can reach.",
         )
         scheduler.Schedule(
             self,

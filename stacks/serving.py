@@ -31,10 +31,11 @@ from stacks.constructs import grants
 from stacks.constructs.algorithm_images import XGBOOST, AlgorithmImages
 from stacks.constructs.exact_role import exact_role
 from stacks.constructs.grants import Grant
+from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
+from workshopctl.config import WorkshopConfig
 from workshopctl.serving_models import ServingArtifacts
 
 CHAMPION, CHALLENGER = (
@@ -45,7 +46,6 @@ BYOM_VARIANT = "byom"
 DATA_CAPTURE_PREFIX = "data-capture/"
 BYOM_MODELS_PREFIX = "serving/byom-models/"
 ENDPOINT_NAMESPACE = "AWS/SageMaker"
-LAMBDAS = PROJECT_ROOT / "lambdas"
 
 
 class ServingStack(cdk.Stack):
@@ -412,9 +412,16 @@ class ServingStack(cdk.Stack):
 
     # -- promotion of approved models and A/B control --------------------------------------------
     def _function(
-        self, construct_id: str, folder: str, description: str, statements, environment
+        self,
+        construct_id: str,
+        package: str,
+        description: str,
+        statements,
+        environment,
+        *,
+        why_no_dead_letter_queue: str,
     ) -> lambda_.Function:
-        """A function from ``lambdas/<folder>`` with a written-out role and its own log group."""
+        """A function from ``lambdas/<package>`` with a written-out role and its own log group."""
         log_group = encrypted_log_group(
             self, f"{construct_id}Logs", config=self._config, key=self.endpoint_key
         )
@@ -428,31 +435,21 @@ class ServingStack(cdk.Stack):
             statements=[statement for statement, _ in statements],
         )
         nag.acknowledge_wildcards(role.policy, [(s, why) for s, why in statements if why])
-        function = lambda_.Function(
+        return packaged_function(
             self,
             construct_id,
+            package=package,
+            handler="handler.handler",
             description=description,
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler=f"{folder}.handler.handler",
-            code=lambda_.Code.from_asset(
-                str(LAMBDAS), exclude=["*", f"!{folder}", f"!{folder}/*.py"]
-            ),
             role=role.role,
-            timeout=cdk.Duration.minutes(1),
-            memory_size=256,
+            policy=role.policy,
             log_group=log_group,
+            timeout=cdk.Duration.minutes(1),
             environment=environment,
-            reserved_concurrent_executions=1,  # one change to the endpoint at a time
+            why_no_dead_letter_queue=why_no_dead_letter_queue,
+            why_no_vpc="It calls only the SageMaker API; a VPC would add a NAT gateway's cost "
+            "without narrowing what it can reach.",
         )
-        function.node.add_dependency(role.policy)
-        nag.acknowledge(
-            function,
-            "It calls only the SageMaker API; a VPC would add a NAT gateway's cost without "
-            "narrowing what it can reach.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        return function
 
     def _promotion(
         self, ab_config: sagemaker.CfnEndpointConfig, rollback_alarms: list[cloudwatch.Alarm]
@@ -548,6 +545,9 @@ class ServingStack(cdk.Stack):
                 "CHALLENGER_VARIANT": CHALLENGER,
                 "ROLLBACK_ALARMS": ",".join(alarm.alarm_name for alarm in rollback_alarms),
             },
+            why_no_dead_letter_queue="Invoked by the EventBridge rule, whose target has a "
+            "dead-letter queue (PromotionFailures) for events it could not deliver; the function "
+            "itself is synchronous for EventBridge, so a function-level DLQ would stay empty.",
         )
         failed_events = sqs.Queue(
             self,
@@ -582,20 +582,12 @@ class ServingStack(cdk.Stack):
                 )
             ],
         )
-        nag.acknowledge(
-            function,
-            "Invoked by the EventBridge rule, whose target has a dead-letter queue "
-            "(PromotionFailures) for events it could not deliver; the function itself is "
-            "synchronous for EventBridge, so a function-level DLQ would stay empty.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
         return function
 
     def _traffic_shift(self) -> lambda_.Function:
         """Moves weights between variants on request (the lab's A/B exercise, the organiser)."""
         prefix = self._config.prefix
-        function = self._function(
+        return self._function(
             "TrafficShift",
             "traffic_shift",
             "Moves traffic between the variants of a workshop endpoint; refuses bad weights",
@@ -614,15 +606,10 @@ class ServingStack(cdk.Stack):
                 )
             ],
             {"WORKSHOP_PREFIX": prefix, "MAX_STEP": "0.5"},
+            why_no_dead_letter_queue="Invoked synchronously by an operator or the lab (aws lambda "
+            "invoke); the caller sees the error directly, so a dead-letter queue would hold "
+            "nothing.",
         )
-        nag.acknowledge(
-            function,
-            "Invoked synchronously by an operator or the lab (aws lambda invoke); the caller "
-            "sees the error directly, so a dead-letter queue would hold nothing.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        return function
 
     def _sagemaker_arn(self, kind: str, name: str) -> str:
         return grants.sagemaker_arn(self, kind, name)
