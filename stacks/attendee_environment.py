@@ -635,15 +635,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                         "glue:GetPartition",
                         "glue:GetPartitions",
                     ],
-                    resources=[
-                        self.format_arn(service="glue", resource="catalog"),
-                        self.format_arn(
-                            service="glue", resource="database", resource_name=database
-                        ),
-                        self.format_arn(
-                            service="glue", resource="table", resource_name=f"{database}/*"
-                        ),
-                    ],
+                    resources=grants.glue_table_arns(self, database),
                 ),
                 "Athena reads the table definitions of the workshop database with the caller's "
                 "rights; the grant covers the tables of that one database.",

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from stacks import nag
+from stacks.constructs import grants
 from stacks.constructs.teardown import customer_key, removal_policy
 from training_code.reviews import schema as reviews_schema
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig
@@ -499,17 +500,9 @@ class DataLakeStack(cdk.Stack):
                             "glue:BatchCreatePartition",
                             "glue:GetPartitions",
                         ],
-                        resources=[
-                            self.format_arn(service="glue", resource="catalog"),
-                            self.format_arn(
-                                service="glue", resource="database", resource_name=database
-                            ),
-                            self.format_arn(
-                                service="glue",
-                                resource="table",
-                                resource_name=f"{database}/{CRAWLED_TABLE_PREFIX}*",
-                            ),
-                        ],
+                        resources=grants.glue_table_arns(
+                            self, database, f"{CRAWLED_TABLE_PREFIX}*"
+                        ),
                     ),
                     f"The crawler names its table after the folder it finds, under the prefix "
                     f"'{CRAWLED_TABLE_PREFIX}' so it can never overwrite a table of the stack.",

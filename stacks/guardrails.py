@@ -330,15 +330,7 @@ class GuardrailsStack(cdk.Stack):
                 iam.PolicyStatement(
                     sid="DeleteAttendeeTables",
                     actions=["glue:GetDatabases", "glue:GetTables", "glue:DeleteTable"],
-                    resources=[
-                        self.format_arn(service="glue", resource="catalog"),
-                        self.format_arn(
-                            service="glue", resource="database", resource_name=database
-                        ),
-                        self.format_arn(
-                            service="glue", resource="table", resource_name=f"{database}/*"
-                        ),
-                    ],
+                    resources=grants.glue_table_arns(self, database),
                 ),
                 "Attendees create tables in the workshop database under names of their choice; "
                 "the janitor keeps the stack's own tables by name.",

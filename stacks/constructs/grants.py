@@ -52,6 +52,15 @@ def sagemaker_arn(stack: cdk.Stack, kind: str, name: str) -> str:
     return stack.format_arn(service="sagemaker", resource=kind, resource_name=name)
 
 
+def glue_table_arns(stack: cdk.Stack, database: str, tables: str = "*") -> list[str]:
+    """What Glue authorises a table call against: the catalog, the database and its tables."""
+    return [
+        stack.format_arn(service="glue", resource="catalog"),
+        stack.format_arn(service="glue", resource="database", resource_name=database),
+        stack.format_arn(service="glue", resource="table", resource_name=f"{database}/{tables}"),
+    ]
+
+
 def log_group_arn(stack: cdk.Stack, name: str) -> str:
     """``arn:...:log-group:<name>``; a trailing ``*`` also covers the groups' streams."""
     return stack.format_arn(
