@@ -482,25 +482,36 @@ def _unfinished_apps(calls: Calls, sm: Any, domain_id: str, **owner: str) -> lis
     return [app for app in apps if app.get("Status") not in FINISHED_APP_STATES]
 
 
-def _discover_spaces(d: Discovery, sm: Any) -> Iterator[Resource]:
+def _discover_domain_members(
+    d: Discovery, sm: Any, kind: str, noun: str, member: str
+) -> Iterator[Resource]:
+    """A domain's spaces or user profiles (``noun`` "Space" / "UserProfile"), in scope and not
+    the stacks' own; ``member`` is the SageMaker API's snake-case name of the noun."""
+    name_key = f"{noun}Name"
     for domain_id, _, domain_reason in _domains(d, sm):
-        for space in d.pages(sm, "list_spaces", "Spaces", DomainIdEquals=domain_id):
-            if space.get("Status") == "Deleting":
+        for item in d.pages(sm, f"list_{member}s", f"{noun}s", DomainIdEquals=domain_id):
+            if item.get("Status") == "Deleting":
                 continue
-            name = space["SpaceName"]
-            described = d.call(sm.describe_space, DomainId=domain_id, SpaceName=name)
-            arn = described.get("SpaceArn", "")
+            name = item[name_key]
+            described = d.call(
+                getattr(sm, f"describe_{member}"), DomainId=domain_id, **{name_key: name}
+            )
+            arn = described.get(f"{noun}Arn", "")
             tags = _tags(d, sm, arn) if arn else {}
             reason = domain_reason or d.scope.reason(name, tags)
             if reason and not owned_by_stack(tags):
                 yield Resource(
-                    "studio-space",
+                    kind,
                     f"{domain_id}/{name}",
                     reason,
                     arn=arn,
-                    state=space.get("Status", ""),
-                    ids={"DomainId": domain_id, "SpaceName": name},
+                    state=item.get("Status", ""),
+                    ids={"DomainId": domain_id, name_key: name},
                 )
+
+
+def _discover_spaces(d: Discovery, sm: Any) -> Iterator[Resource]:
+    return _discover_domain_members(d, sm, "studio-space", "Space", "space")
 
 
 def _delete_space(r: Removal, sm: Any, resource: Resource) -> tuple[str, str]:
@@ -512,24 +523,7 @@ def _delete_space(r: Removal, sm: Any, resource: Resource) -> tuple[str, str]:
 
 
 def _discover_profiles(d: Discovery, sm: Any) -> Iterator[Resource]:
-    for domain_id, _, domain_reason in _domains(d, sm):
-        for profile in d.pages(sm, "list_user_profiles", "UserProfiles", DomainIdEquals=domain_id):
-            if profile.get("Status") == "Deleting":
-                continue
-            name = profile["UserProfileName"]
-            described = d.call(sm.describe_user_profile, DomainId=domain_id, UserProfileName=name)
-            arn = described.get("UserProfileArn", "")
-            tags = _tags(d, sm, arn) if arn else {}
-            reason = domain_reason or d.scope.reason(name, tags)
-            if reason and not owned_by_stack(tags):
-                yield Resource(
-                    "user-profile",
-                    f"{domain_id}/{name}",
-                    reason,
-                    arn=arn,
-                    state=profile.get("Status", ""),
-                    ids={"DomainId": domain_id, "UserProfileName": name},
-                )
+    return _discover_domain_members(d, sm, "user-profile", "UserProfile", "user_profile")
 
 
 def _owned_spaces(calls: Calls, sm: Any, domain_id: str, profile: str) -> list[dict[str, Any]]:
