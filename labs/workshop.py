@@ -72,6 +72,9 @@ class Environment:
     byom_image_uri: str | None = None
     labs_s3_uri: str | None = None
     instance_types: dict[str, str] = field(default_factory=lambda: dict(INSTANCE_TYPES))
+    # The stack publishes the endpoint names; the prefix rule is only the fallback for an
+    # environment file written before it did.
+    endpoints: dict[str, str] = field(default_factory=dict)
     source: str = ""  # where the values were read from
 
     @property
@@ -81,12 +84,12 @@ class Environment:
     @property
     def ab_endpoint_name(self) -> str:
         """The workshop's shared bank-marketing A/B endpoint (the serving stack's)."""
-        return f"{self.prefix}-bank-ab"
+        return self.endpoints.get("ab") or f"{self.prefix}-bank-ab"
 
     @property
     def byom_endpoint_name(self) -> str:
         """The workshop's shared bring-your-own-container endpoint (the serving stack's)."""
-        return f"{self.prefix}-byom"
+        return self.endpoints.get("byom") or f"{self.prefix}-byom"
 
 
 @functools.cache
@@ -120,6 +123,7 @@ def _from_values(values: Mapping[str, Any], source: str) -> Environment:
         byom_image_uri=values.get("byom_image_uri"),
         labs_s3_uri=values.get("labs_s3_uri"),
         instance_types={**INSTANCE_TYPES, **(values.get("instance_types") or {})},
+        endpoints=dict(values.get("endpoints") or {}),
         source=source,
     )
 

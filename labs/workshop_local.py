@@ -94,6 +94,7 @@ def environment() -> workshop.Environment:
         glue_database=config.glue_database_name,
         execution_role_arn=None,
         tags=config.tags,
+        endpoints={"ab": config.ab_endpoint_name, "byom": config.byom_endpoint_name},
         source=f"local target, workspace {workspace().root}",
     )
 

@@ -92,6 +92,16 @@ def test_environment_comes_from_env_json_and_the_attendee_from_the_notebook_name
     assert env.ab_endpoint_name == "mlws-bank-ab"
 
 
+def test_endpoint_names_come_from_what_the_stack_published(aws, tmp_path, monkeypatch):
+    published = {**ENVIRONMENT, "endpoints": {"ab": "mlws-ab-renamed", "byom": "mlws-b2"}}
+    env_file = tmp_path / "published.json"
+    env_file.write_text(json.dumps(published))
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    _forget_cached_sessions()
+    env = workshop.environment()
+    assert (env.ab_endpoint_name, env.byom_endpoint_name) == ("mlws-ab-renamed", "mlws-b2")
+
+
 def test_without_env_json_the_ssm_parameter_is_found_from_a_prefix_with_a_dash(
     aws, monkeypatch, tmp_path
 ):
