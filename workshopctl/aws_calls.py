@@ -148,7 +148,10 @@ def _services_by_method() -> dict[str, tuple[str, ...]]:
     for service in sorted(_services()):
         for operation in loader.load_service_model(service, "service-2")["operations"]:
             index[botocore.xform_name(operation)].append(service)
-    cache.write_text(json.dumps(index))
+    # Written whole then renamed: a concurrent run never reads half a file.
+    partial = cache.with_suffix(f".{id(index)}.tmp")
+    partial.write_text(json.dumps(index))
+    partial.replace(cache)
     return {name: tuple(services) for name, services in index.items()}
 
 
@@ -203,11 +206,11 @@ def _services_having(method: str) -> tuple[str, ...]:
 # Reference, "Actions, resources, and condition keys for Amazon CloudWatch").
 _IAM_PREFIX_OVERRIDES = {"monitoring": "cloudwatch", "email": "ses"}
 
-_S3 = "Service Authorization Reference, 'Actions, resources, and condition keys for Amazon S3'"
 # Operations whose IAM action is not <prefix>:<OperationName>. Each group cites its AWS page:
 # https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
 IAM_ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    # S3 ({_S3}; and the S3 User Guide, "Required permissions for Amazon S3 API operations").
+    # Amazon S3 (Service Authorization Reference, "Actions, resources, and condition keys for
+    # Amazon S3", and the S3 User Guide, "Required permissions for Amazon S3 API operations").
     ("s3", "ListObjects"): ("s3:ListBucket",),
     ("s3", "ListObjectsV2"): ("s3:ListBucket",),
     ("s3", "HeadBucket"): ("s3:ListBucket",),
@@ -273,7 +276,8 @@ IAM_ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 # With ``versions=True`` (the program names object versions, e.g. VersionId in the request),
-# S3 also checks the *Version actions ({_S3}: "s3:GetObjectVersion", "s3:DeleteObjectVersion").
+# S3 also checks the *Version actions ("Actions, resources, and condition keys for Amazon S3":
+# s3:GetObjectVersion, s3:DeleteObjectVersion...).
 VERSIONED_S3_ACTIONS: dict[str, tuple[str, ...]] = {
     "GetObject": ("s3:GetObjectVersion",),
     "HeadObject": ("s3:GetObjectVersion",),
@@ -357,7 +361,7 @@ def _hinted_service(name: str) -> _Client | None:
     for candidate in (stem, stem.replace("_", "-")):
         if candidate in _NAME_HINTS:
             return _Client(_NAME_HINTS[candidate])
-        if candidate in _services() and (stem != name or len(candidate) <= 12):
+        if candidate in _services():  # s3, ecr, logs, s3_client...: only operations count
             return _Client(candidate)
     if name in _GENERIC_CLIENT_NAMES or name.endswith("_client"):
         return _Client(None, f"parameter {name!r} holds a client of unknown service")
