@@ -73,7 +73,8 @@ class EmulatedSession:
 
 def stub_quota_values(stubber: Stubber, config, values: Mapping[str, float]) -> None:
     """Expect one GetServiceQuota per quota the deploy consumes, in the order it asks."""
-    for need in needs(config):
+    assembly = deploy.CDK_OUT if deploy.CDK_OUT.exists() else None
+    for need in needs(config, assembly):
         if need.deploy_need <= 0:
             continue
         assert need.quota_code, f"{need.quota_name}: the tests stub lookups by code only"
@@ -164,6 +165,21 @@ def test_every_blocking_quota_gets_its_own_line(capsys):
     assert len(lines) == 2
     assert "'ml.m5.xlarge for notebook instance usage' (L-76AB2C05) is 4" in lines[1]
     assert "needs 10" in lines[1]
+
+
+def test_reserved_lambda_concurrency_in_cdk_out_needs_100_more_than_it_reserves(
+    monkeypatch, tmp_path, capsys
+):
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"ReservedConcurrentExecutions": 2}}
+    (tmp_path / "image.template.json").write_text(json.dumps({"Resources": {"F": function}}))
+    monkeypatch.setattr(deploy, "CDK_OUT", tmp_path)
+    codes, runner, err = run(capsys, quota_values={"Concurrent executions": 10})
+    assert codes == [2] and runner.commands == []
+    assert err.strip().splitlines() == [
+        "deploy stopped: lambda quota 'Concurrent executions' (L-B99A9384) is 10 in "
+        f"123456789012/{REGION} and the deploy needs 102: request at least 102 in Service "
+        "Quotas (service lambda)"
+    ]
 
 
 def test_missing_credentials_stop_with_one_line(monkeypatch, tmp_path, capsys):
