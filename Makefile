@@ -55,8 +55,8 @@ nag-report: synth ## list every cdk-nag acknowledgement with its reason
 diff: setup ## what a deploy would change in the account of the shell's credentials
 	$(CDK) diff --all
 
-deploy: synth ## deploy every stack into the account of the shell's credentials
-	$(CDK) deploy --all --require-approval broadening
+deploy: synth ## checks credentials and quotas, bootstraps if needed, deploys stacks in parallel (DEPLOY_ARGS="-c key=value")
+	$(PY) -m workshopctl deploy $(DEPLOY_ARGS)
 
 janitor: setup ## dry run: what attendees left in the account, with hourly cost (deletes nothing)
 	$(PY) -m workshopctl janitor

@@ -1,4 +1,5 @@
-"""``python -m workshopctl``: the organiser's commands that need no AWS account."""
+"""``python -m workshopctl``: the organiser's commands (all but ``janitor`` and ``deploy`` need
+no AWS account)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from workshopctl.config import ConfigError, load_project_config
+from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         handler=_config
     )
     add_janitor_commands(commands)
+    add_deploy_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
