@@ -1,0 +1,489 @@
+"""The synthesized cloud assembly (``cdk.out``) read as the account a deploy would create.
+
+One reader for everything that needs to know what the stacks decided (the contract checker,
+the organiser's commands, the local target): templates are resolved for a fixed account and
+region the way CloudFormation would resolve them (``Ref``, ``Fn::GetAtt``, ``Fn::Join``,
+``Fn::Sub``, ``Fn::ImportValue`` across stacks, ``Fn::FindInMap``, ...), physical names come from
+the name properties the templates set, and generated names are stable placeholders
+(``<stack>-<logical id>``). What CloudFormation returns for ``Ref`` and each attribute follows
+the "Return values" section of each resource type's page in the CloudFormation User Guide
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html).
+
+On top of the resolved templates it answers the questions the IAM evaluation needs: which
+policies a role has (inline, customer-managed, AWS-managed by name), and the resource policy of
+a bucket, key, topic, queue or function.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workshopctl.iam_evaluation import Decision, Principal, Request, evaluate
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+
+# The property that carries a resource's physical name, per type.
+NAME_PROPERTY = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": "PolicyName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SageMaker::Model": "ModelName",
+    "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
+    "AWS::SageMaker::Endpoint": "EndpointName",
+    "AWS::SageMaker::NotebookInstance": "NotebookInstanceName",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig": "NotebookInstanceLifecycleConfigName",
+    "AWS::SageMaker::Pipeline": "PipelineName",
+    "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
+    "AWS::SageMaker::Domain": "DomainName",
+    "AWS::SageMaker::UserProfile": "UserProfileName",
+    "AWS::Glue::Job": "Name",
+    "AWS::Glue::SecurityConfiguration": "Name",
+    "AWS::Athena::WorkGroup": "Name",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+}
+
+# Types whose Ref is their ARN (the others' Ref is their name or id).
+REF_IS_ARN = {
+    "AWS::IAM::ManagedPolicy",
+    "AWS::SNS::Topic",
+    "AWS::SageMaker::Model",
+    "AWS::SageMaker::EndpointConfig",
+    "AWS::SageMaker::Endpoint",
+    "AWS::SageMaker::NotebookInstance",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+    "AWS::SageMaker::ModelPackageGroup",
+    "AWS::Lambda::LayerVersion",
+}
+
+# ARN shapes, for Ref and Fn::GetAtt Arn: {p} partition, {r} region, {a} account, {n} name.
+ARN_FORMAT = {
+    "AWS::S3::Bucket": "arn:aws:s3:::{n}",
+    "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
+    "AWS::IAM::ManagedPolicy": "arn:aws:iam::{a}:policy/{n}",
+    "AWS::Lambda::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
+    "AWS::Lambda::LayerVersion": "arn:aws:lambda:{r}:{a}:layer:{n}:1",
+    "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
+    "AWS::SQS::Queue": "arn:aws:sqs:{r}:{a}:{n}",
+    "AWS::ECR::Repository": "arn:aws:ecr:{r}:{a}:repository/{n}",
+    "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}:*",
+    "AWS::KMS::Key": "arn:aws:kms:{r}:{a}:key/{n}",
+    "AWS::SageMaker::Model": "arn:aws:sagemaker:{r}:{a}:model/{n}",
+    "AWS::SageMaker::EndpointConfig": "arn:aws:sagemaker:{r}:{a}:endpoint-config/{n}",
+    "AWS::SageMaker::Endpoint": "arn:aws:sagemaker:{r}:{a}:endpoint/{n}",
+    "AWS::SageMaker::NotebookInstance": "arn:aws:sagemaker:{r}:{a}:notebook-instance/{n}",
+    "AWS::SageMaker::NotebookInstanceLifecycleConfig": (
+        "arn:aws:sagemaker:{r}:{a}:notebook-instance-lifecycle-config/{n}"
+    ),
+    "AWS::SageMaker::Pipeline": "arn:aws:sagemaker:{r}:{a}:pipeline/{n}",
+    "AWS::SageMaker::ModelPackageGroup": "arn:aws:sagemaker:{r}:{a}:model-package-group/{n}",
+    "AWS::SageMaker::Domain": "arn:aws:sagemaker:{r}:{a}:domain/{n}",
+    "AWS::Glue::Job": "arn:aws:glue:{r}:{a}:job/{n}",
+    "AWS::Athena::WorkGroup": "arn:aws:athena:{r}:{a}:workgroup/{n}",
+    "AWS::SSM::Parameter": "arn:aws:ssm:{r}:{a}:parameter/{n}",
+    "AWS::CodeBuild::Project": "arn:aws:codebuild:{r}:{a}:project/{n}",
+    "AWS::Events::Rule": "arn:aws:events:{r}:{a}:rule/{n}",
+    "AWS::Scheduler::Schedule": "arn:aws:scheduler:{r}:{a}:schedule/default/{n}",
+    "AWS::CloudWatch::Alarm": "arn:aws:cloudwatch:{r}:{a}:alarm:{n}",
+}
+
+# Fn::GetAtt attributes that are the physical name under another label.
+NAME_ATTRIBUTES = {
+    "ModelName",
+    "EndpointName",
+    "EndpointConfigName",
+    "NotebookInstanceName",
+    "NotebookInstanceLifecycleConfigName",
+    "PipelineName",
+    "ModelPackageGroupName",
+    "TopicName",
+    "QueueName",
+    "Name",
+    "DomainId",
+}
+
+
+# The longest physical name CloudFormation generates per type (the service's name limit).
+GENERATED_NAME_LIMIT = {"AWS::S3::Bucket": 63, "AWS::SQS::Queue": 80, "AWS::SNS::Topic": 256}
+
+
+class UnresolvableError(ValueError):
+    """A template value this reader cannot resolve (an intrinsic it does not know)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    stack: str
+    logical_id: str
+    type: str
+    properties: dict[str, Any]  # resolved
+    name: str  # physical name or id
+    arn: str | None
+
+    @property
+    def path(self) -> str:
+        return f"{self.stack}/{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role as IAM will see it: its policies as (name, document) pairs."""
+
+    resource: Resource
+    trust_policy: dict[str, Any]
+    policies: tuple[tuple[str, dict[str, Any]], ...]
+    aws_managed_policies: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    inline_policies: tuple[dict[str, Any], ...] = ()  # documents IAM counts as inline
+    managed_policy_count: int = 0  # customer- and AWS-managed policies attached
+
+    @property
+    def arn(self) -> str:
+        return self.resource.arn or ""
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    def principal(self, account: str = ACCOUNT) -> Principal:
+        return Principal(self.arn, account, self.tags)
+
+    def trusted_services(self) -> set[str]:
+        services: set[str] = set()
+        for statement in self.trust_policy.get("Statement", []):
+            value = statement.get("Principal", {}).get("Service", [])
+            services.update(value if isinstance(value, list) else [value])
+        return services
+
+
+class CloudAssembly:
+    """The templates of one ``cdk.out``, resolved for ``account`` and ``region``."""
+
+    def __init__(
+        self,
+        outdir: Path | str,
+        *,
+        account: str = ACCOUNT,
+        region: str = REGION,
+        longest_names: bool = False,
+    ):
+        """``longest_names``: give generated names the longest length CloudFormation may
+        generate (for size limits, e.g. of policies that name buckets and roles)."""
+        self.outdir = Path(outdir)
+        self.account = account
+        self.region = region
+        self.longest_names = longest_names
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        self.templates: dict[str, dict[str, Any]] = {}
+        for artifact_id, artifact in manifest["artifacts"].items():
+            if artifact.get("type") == "aws:cloudformation:stack":
+                template_file = artifact["properties"]["templateFile"]
+                self.templates[artifact_id] = json.loads((self.outdir / template_file).read_text())
+        self._exports = self._export_index()
+
+    # -- resolution ---------------------------------------------------------------------------
+    @property
+    def pseudo(self) -> dict[str, str]:
+        return {
+            "AWS::Partition": "aws",
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
+        }
+
+    def resolve(self, stack: str, node: Any) -> Any:
+        """``node`` of ``stack``'s template with every intrinsic function resolved."""
+        if isinstance(node, list):
+            return [self.resolve(stack, item) for item in node if not _is_no_value(item)]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, value),) = node.items()
+            if key == "Ref":
+                return self._ref(stack, value)
+            if key.startswith("Fn::"):
+                return self._function(stack, key, value)
+        return {k: self.resolve(stack, v) for k, v in node.items() if not _is_no_value(v)}
+
+    def _function(self, stack: str, name: str, value: Any) -> Any:
+        if name == "Fn::GetAtt":
+            logical_id, attribute = value if isinstance(value, list) else value.split(".", 1)
+            return self.attribute(stack, logical_id, attribute)
+        if name == "Fn::Join":
+            delimiter, items = value
+            return delimiter.join(str(item) for item in self.resolve(stack, items))
+        if name == "Fn::Sub":
+            return self._sub(stack, value)
+        if name == "Fn::ImportValue":
+            return self._import(self.resolve(stack, value))
+        if name == "Fn::Select":
+            index, items = self.resolve(stack, value)
+            return items[int(index)]
+        if name == "Fn::Split":
+            delimiter, text = self.resolve(stack, value)
+            return text.split(delimiter)
+        if name == "Fn::FindInMap":
+            mapping, first, second = self.resolve(stack, value)
+            return self.templates[stack]["Mappings"][mapping][first][second]
+        if name == "Fn::GetAZs":
+            return [f"{self.region}{zone}" for zone in "abc"]
+        if name == "Fn::Base64":
+            return self.resolve(stack, value)
+        raise UnresolvableError(f"{stack}: {name} is not supported by the assembly reader")
+
+    def _sub(self, stack: str, value: Any) -> str:
+        text, variables = (value, {}) if isinstance(value, str) else value
+        resolved = {k: self.resolve(stack, v) for k, v in variables.items()}
+
+        def replace(match: re.Match) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in resolved:
+                return str(resolved[name])
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return str(self.attribute(stack, logical_id, attribute))
+            return str(self._ref(stack, name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def _ref(self, stack: str, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        template = self.templates[stack]
+        if name in template.get("Parameters", {}):
+            return template["Parameters"][name].get("Default")
+        resource = self.resource(stack, name)
+        if resource.type in REF_IS_ARN:
+            return resource.arn
+        if resource.type == "AWS::SQS::Queue":
+            return self._queue_url(resource.name)
+        return resource.name
+
+    def attribute(self, stack: str, logical_id: str, attribute: str) -> Any:
+        """``Fn::GetAtt`` as CloudFormation returns it."""
+        resource = self.resource(stack, logical_id)
+        if attribute in ("Arn", "TopicArn", "ModelPackageGroupArn") and resource.arn:
+            return resource.arn
+        if attribute in NAME_ATTRIBUTES:
+            return resource.name
+        if resource.type == "AWS::S3::Bucket" and attribute in ("DomainName", "RegionalDomainName"):
+            return f"{resource.name}.s3.{self.region}.amazonaws.com"
+        if resource.type == "AWS::ECR::Repository" and attribute == "RepositoryUri":
+            return f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{resource.name}"
+        if resource.type == "AWS::SQS::Queue" and attribute == "QueueUrl":
+            return self._queue_url(resource.name)
+        if resource.type == "AWS::KMS::Key" and attribute == "KeyId":
+            return resource.name
+        if resource.type == "AWS::IAM::Role" and attribute == "RoleId":
+            return f"AROA{logical_id.upper()[:17]}"
+        if attribute == "ImageUri" and "RepositoryUri" in resource.properties:
+            # Custom::ModelImage (lambdas/image_build) answers with the pushed image's URI.
+            return f"{resource.properties['RepositoryUri']}:{resource.properties['ImageTag']}"
+        return f"{{{resource.path}.{attribute}}}"  # a custom resource's answer: opaque
+
+    def _queue_url(self, name: str) -> str:
+        return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
+
+    def _export_index(self) -> dict[str, tuple[str, Any]]:
+        exports = {}
+        for stack, template in self.templates.items():
+            for output in template.get("Outputs", {}).values():
+                if "Export" in output:
+                    exports[output["Export"]["Name"]] = (stack, output["Value"])
+        return exports
+
+    def _import(self, name: str) -> Any:
+        if name not in self._exports:
+            raise UnresolvableError(f"no stack exports {name}")
+        stack, value = self._exports[name]
+        return self.resolve(stack, value)
+
+    # -- resources ----------------------------------------------------------------------------
+    @functools.cache  # noqa: B019 - the assembly is immutable and lives as long as its cache
+    def resource(self, stack: str, logical_id: str) -> Resource:
+        raw = self.templates[stack]["Resources"][logical_id]
+        kind = raw["Type"]
+        properties = raw.get("Properties", {})
+        name = self._physical_name(stack, logical_id, kind, properties)
+        arn_format = ARN_FORMAT.get(kind)
+        arn = (
+            arn_format.format(a=self.account, r=self.region, n=name.lstrip("/"))
+            if arn_format
+            else None
+        )
+        # Properties resolve eagerly: a Ref or GetAtt needs only another resource's name, so
+        # resolution never recurses into a cycle.
+        return Resource(stack, logical_id, kind, self.resolve(stack, properties), name, arn)
+
+    def _physical_name(self, stack: str, logical_id: str, kind: str, properties: dict) -> str:
+        explicit = None
+        if kind in NAME_PROPERTY and NAME_PROPERTY[kind] in properties:
+            explicit = self.resolve(stack, properties[NAME_PROPERTY[kind]])
+        elif kind == "AWS::Glue::Database":
+            explicit = self.resolve(stack, properties["DatabaseInput"]["Name"])
+        elif kind == "AWS::Glue::Table":
+            explicit = self.resolve(stack, properties["TableInput"]["Name"])
+        if explicit:
+            return str(explicit)
+        if kind == "AWS::KMS::Key":
+            return f"key-{logical_id.lower()}"
+        generated = f"{stack}-{logical_id}"
+        limit = GENERATED_NAME_LIMIT.get(kind, 64)
+        if self.longest_names:
+            generated = f"{generated}-".ljust(limit, "x")
+        if kind == "AWS::S3::Bucket":
+            return generated.lower()[:limit]
+        return generated[:limit]
+
+    def resources(self, kind: str | None = None) -> Iterator[Resource]:
+        for stack, template in self.templates.items():
+            for logical_id, raw in template["Resources"].items():
+                if kind is None or raw["Type"] == kind:
+                    yield self.resource(stack, logical_id)
+
+    def find(self, kind: str, name: str) -> Resource | None:
+        """The resource of ``kind`` with physical name (or ARN) ``name``."""
+        for resource in self.resources(kind):
+            if name in (resource.name, resource.arn):
+                return resource
+        return None
+
+    # -- IAM ----------------------------------------------------------------------------------
+    @functools.cached_property
+    def roles(self) -> dict[str, Role]:
+        """Every role of the assembly by ARN, with all policies that attach to it."""
+        managed = {r.arn: r for r in self.resources("AWS::IAM::ManagedPolicy")}
+        roles = {}
+        for resource in self.resources("AWS::IAM::Role"):
+            props = resource.properties
+            policies = [
+                (f"{resource.path}:{p['PolicyName']}", p["PolicyDocument"])
+                for p in props.get("Policies", [])
+            ]
+            inline = [document for _, document in policies]
+            attached = len(props.get("ManagedPolicyArns", []))
+            aws_managed = []
+            for arn in props.get("ManagedPolicyArns", []):
+                if arn in managed:
+                    policies.append((managed[arn].path, managed[arn].properties["PolicyDocument"]))
+                else:
+                    aws_managed.append(arn)
+            for policy in self.resources("AWS::IAM::ManagedPolicy"):
+                policy_roles = policy.properties.get("Roles", [])
+                if resource.name in policy_roles and policy.arn not in props.get(
+                    "ManagedPolicyArns", []
+                ):
+                    policies.append((policy.path, policy.properties["PolicyDocument"]))
+                    attached += 1
+            for policy in self.resources("AWS::IAM::Policy"):
+                if resource.name in policy.properties.get("Roles", []):
+                    policies.append((policy.path, policy.properties["PolicyDocument"]))
+                    inline.append(policy.properties["PolicyDocument"])
+            tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
+            roles[resource.arn] = Role(
+                resource,
+                props.get("AssumeRolePolicyDocument", {}),
+                tuple(policies),
+                tuple(aws_managed),
+                tags,
+                tuple(inline),
+                attached,
+            )
+        return roles
+
+    def role(self, arn: str) -> Role:
+        if arn not in self.roles:
+            raise KeyError(f"no role {arn} in the assembly")
+        return self.roles[arn]
+
+    def resource_policy(self, resource_arn: str) -> tuple[str, dict] | None:
+        """The resource-based policy that governs ``resource_arn``, if the assembly has one."""
+        service = resource_arn.split(":")[2]
+        if service == "s3":
+            bucket = resource_arn.split(":::", 1)[1].split("/", 1)[0]
+            for policy in self.resources("AWS::S3::BucketPolicy"):
+                if policy.properties["Bucket"] == bucket:
+                    return policy.path, policy.properties["PolicyDocument"]
+        elif service == "kms":
+            key = self.find("AWS::KMS::Key", resource_arn)
+            if key is not None:
+                return key.path, key.properties["KeyPolicy"]
+        elif service == "sns":
+            for policy in self.resources("AWS::SNS::TopicPolicy"):
+                if resource_arn in policy.properties["Topics"]:
+                    return policy.path, policy.properties["PolicyDocument"]
+        elif service == "sqs":
+            for policy in self.resources("AWS::SQS::QueuePolicy"):
+                urls = policy.properties["Queues"]
+                if any(url.rsplit("/", 1)[-1] == resource_arn.rsplit(":", 1)[-1] for url in urls):
+                    return policy.path, policy.properties["PolicyDocument"]
+        elif service == "lambda":
+            return self._lambda_permissions(resource_arn)
+        elif service == "ecr":
+            repository = self.find("AWS::ECR::Repository", resource_arn)
+            if repository is not None and "RepositoryPolicyText" in repository.properties:
+                return repository.path, repository.properties["RepositoryPolicyText"]
+        return None
+
+    def _lambda_permissions(self, function_arn: str) -> tuple[str, dict] | None:
+        statements = []
+        for permission in self.resources("AWS::Lambda::Permission"):
+            props = permission.properties
+            target = props["FunctionName"]
+            if target not in (function_arn, function_arn.rsplit(":", 1)[-1]):
+                continue
+            statement = {
+                "Effect": "Allow",
+                "Principal": {"Service": props["Principal"]}
+                if props["Principal"].endswith(".amazonaws.com")
+                else {"AWS": props["Principal"]},
+                "Action": props["Action"],
+                "Resource": function_arn,
+            }
+            if "SourceArn" in props:
+                statement["Condition"] = {"ArnLike": {"aws:SourceArn": props["SourceArn"]}}
+            statements.append(statement)
+        return ("lambda-permissions", {"Statement": statements}) if statements else None
+
+    def decide(
+        self,
+        principal: Role | str,
+        action: str,
+        resource: str,
+        context: dict[str, Any] | None = None,
+    ) -> Decision:
+        """Would AWS allow ``principal`` (a role, or a service principal's name) ``action`` on
+        ``resource``? Identity policies plus the resource's own policy from the assembly."""
+        if isinstance(principal, Role):
+            who, identity = principal.principal(self.account), principal.policies
+        else:
+            who, identity = Principal(principal, self.account), ()
+        request = Request(who, action, resource, context or {})
+        is_key = resource.startswith("arn:aws:kms:")
+        resource_policy = self.resource_policy(resource) if resource.startswith("arn:") else None
+        if is_key and resource_policy is None:
+            return Decision(False, f"{resource} is not a key of this assembly (no key policy)")
+        return evaluate(request, identity, resource_policy, key_policy=is_key)
+
+
+def _is_no_value(node: Any) -> bool:
+    return isinstance(node, dict) and node == {"Ref": "AWS::NoValue"}
