@@ -104,18 +104,25 @@ def environment() -> Environment:
     return _from_values(values, f"SSM parameter {name}")
 
 
+def _own_role(values: Mapping[str, Any], attendee: str) -> str | None:
+    """Your jobs and endpoints run as your own role (the stack publishes one per attendee)."""
+    roles = values.get("execution_roles") or {}
+    return roles.get(attendee) or values.get("execution_role_arn")
+
+
 def _from_values(values: Mapping[str, Any], source: str) -> Environment:
     prefix = values["prefix"]
+    attendee = values.get("attendee") or _attendee_from_notebook(prefix)
     return Environment(
         target="aws",
         prefix=prefix,
         region=values["region"],
-        attendee=values.get("attendee") or _attendee_from_notebook(prefix),
+        attendee=attendee,
         raw_bucket=values["raw_bucket"],
         curated_bucket=values["curated_bucket"],
         athena_workgroup=values["athena_workgroup"],
         glue_database=values["glue_database"],
-        execution_role_arn=values["execution_role_arn"],
+        execution_role_arn=_own_role(values, attendee),
         tags=dict(values.get("tags") or {"workshop": prefix}),
         attendees_prefix=values.get("attendees_prefix", "attendees/"),
         scratch_prefix=values.get("scratch_prefix", "scratch/"),
@@ -209,7 +216,8 @@ def unique_name(suffix: str, max_length: int = 63) -> str:
     now = datetime.now(UTC)
     stamp = now.strftime("%y%m%d-%H%M%S-%f")[:-3] if max_length > 32 else now.strftime("%d%H%M%S")
     base = resource_name(suffix)[: max_length - len(stamp) - 1].rstrip("-")
-    if not base.startswith(f"{environment().prefix}-"):
+    env = environment()
+    if not f"{base}-".startswith(f"{env.prefix}-{env.attendee}-"):
         raise ValueError(f"the prefix is too long for a {max_length}-character name: {base}")
     return f"{base}-{stamp}"
 
@@ -779,8 +787,12 @@ def enable_autoscaling(
         "ResourceId": resource_id,
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
     }
+    # Your role may change only scalable targets tagged with your name.
     autoscaling.register_scalable_target(
-        **target, MinCapacity=min_instances, MaxCapacity=max_instances
+        **target,
+        MinCapacity=min_instances,
+        MaxCapacity=max_instances,
+        Tags={**environment().tags, "attendee": environment().attendee},
     )
     _record("scalable_targets", resource_id)
     policy = autoscaling.put_scaling_policy(

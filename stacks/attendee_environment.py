@@ -2,13 +2,16 @@
 
 Reads top to bottom as an attendee meets it: a customer key for the notebook volumes → the
 network the notebooks live in (a workshop VPC with private subnets and one NAT gateway, or
-SageMaker's direct internet access) → the execution role that the attendees' jobs and endpoints
-run as → one role per attendee, built from the calls the labs make and scoped to the workshop's
-own resources → the lifecycle configuration (clone the labs, shell set-up, idle auto-stop) →
-the notebooks → what the organiser hands out.
+SageMaker's direct internet access) → the lifecycle configuration (clone the labs, shell set-up,
+idle auto-stop) → one role per attendee, built from the calls the labs make, which is also the
+role the attendee's jobs and endpoints run as → the notebooks → the labs' parameter → what the
+organiser hands out.
 
-Attendee isolation rests on names: attendee A's role names A's notebook and A's S3 prefix only,
-so A cannot stop, delete or open B's notebook, nor write under B's prefix.
+Attendee isolation rests on names and is checked as evaluated IAM decisions
+(tests/contracts/test_attendee_isolation.py): attendee A's role creates and changes only
+SageMaker resources named ``<prefix>-A-*``, writes only A's S3 prefix and the shared scratch
+prefix, may pass only itself to SageMaker (so a job can do no more than A), and touches the
+shared endpoints and pipelines only to invoke and run them.
 """
 
 from __future__ import annotations
@@ -54,9 +57,9 @@ HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
 
 
 class AttendeeEnvironmentStack(cdk.Stack):
-    """A notebook instance per attendee (KMS-encrypted volume, Amazon Linux 2, no root by
+    """A notebook instance per attendee (KMS-encrypted volume, IMDSv2 only, no root by
     default) in private subnets of a workshop VPC or with direct internet access; a least-
-    privilege role per attendee and one SageMaker execution role for their jobs; a lifecycle
+    privilege role per attendee that their jobs and endpoints also run as; a lifecycle
     configuration that clones the labs, sets up the shell and stops idle notebooks; and the
     outputs an organiser hands to attendees."""
 
@@ -84,9 +87,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             for_log_groups=True,
         )
         self.vpc, self.notebook_security_group = self._network()
-        self.execution_role = self._execution_role()
         self.labs = self._labs_asset()
-        self.workshop_parameter = self._workshop_parameter()
         self.studio = self._settings.environment == "studio"
         self.lifecycle = None if self.studio else self._lifecycle_configuration()
         self.domain = self._studio_domain() if self.studio else None
@@ -101,6 +102,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 self.user_profiles[attendee] = self._user_profile(attendee, role, policies)
             else:
                 self.notebooks[attendee] = self._notebook(attendee, role, policies)
+        self.workshop_parameter = self._workshop_parameter()
         if self.studio:
             self._studio_home_teardown()
         self._outputs()
@@ -179,70 +181,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
         security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "yum mirrors")
         return vpc, security_group
 
-    # -- the role the attendees' jobs and endpoints run as -----------------------------------
-    def _execution_role(self) -> iam.Role:
-        role = iam.Role(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"{self._config.prefix}: SageMaker jobs and endpoints attendees start",
-        )
-        role.add_managed_policy(
-            self._managed_policy(
-                "ExecutionPolicy",
-                "What the attendees' training, processing and transform jobs and endpoints "
-                "need: workshop data in and out, the workshop image, logs and metrics",
-                self._execution_grants(),
-            )
-        )
-        return role
-
-    def _execution_grants(self) -> list[Grant]:
-        exports = self._data_lake.exports
-        execution = [
-            Grant(
-                iam.PolicyStatement(
-                    sid="ReadWorkshopData",
-                    actions=["s3:GetObject"],
-                    resources=[f"{exports.raw_bucket_arn}/*", f"{exports.curated_bucket_arn}/*"],
-                ),
-                "Jobs read the datasets and any object an attendee prepared in the curated "
-                "bucket; keys are chosen by the attendees at run time.",
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="ListWorkshopData",
-                    actions=["s3:ListBucket"],
-                    resources=[exports.raw_bucket_arn, exports.curated_bucket_arn],
-                )
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="WriteJobOutputs",
-                    actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                    resources=[
-                        f"{exports.curated_bucket_arn}/{ATTENDEES_PREFIX}*",
-                        f"{exports.curated_bucket_arn}/{SCRATCH_PREFIX}*",
-                    ],
-                ),
-                "Job outputs (models, reports, batch predictions) go under the attendees' "
-                "prefixes and the shared scratch prefix; the job names under them are chosen "
-                "at run time.",
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="UseDataKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[self._data_lake.data_key.key_arn],
-                )
-            ),
-            *grants.job_logs_and_metrics(self),
-        ]
-        return execution + self._image_pull_grants()
-
-    def _image_pull_grants(self) -> list[Grant]:
-        return [] if self._model_image is None else grants.pull_image(self._model_image.repository)
-
     # -- the labs, delivered with the environment -------------------------------------------------
     def _labs_asset(self) -> s3_assets.Asset | None:
         """labs/ as a zip asset: the lifecycle unpacks it into each notebook on first start, so
@@ -268,7 +206,11 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "scratch_prefix": SCRATCH_PREFIX,
             "athena_workgroup": self._config.athena_workgroup_name,
             "glue_database": self._config.glue_database_name,
-            "execution_role_arn": self.execution_role.role_arn,
+            # Each attendee's jobs and endpoints run as the attendee's own role, which can do
+            # no more than the attendee: the labs pick their entry by attendee.
+            "execution_roles": {
+                attendee: role.role_arn for attendee, role in self.attendee_roles.items()
+            },
             "tags": self._config.tags,
         }
         if self._model_image is not None:
@@ -289,15 +231,21 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     # -- what attendees may do -----------------------------------------------------------------
     def _attendee_shared_policies(self) -> list[iam.ManagedPolicy]:
-        """Two policies (an IAM managed policy holds at most 6,144 characters)."""
+        """Two policies (an IAM managed policy holds at most 6,144 characters), and a third for
+        notebooks in the workshop VPC."""
         if self._settings.permissions == "seed":
             return []
-        return [
+        network = [] if self.studio or self.vpc is None else [self._notebook_network_policy()]
+        return network + [
             self._managed_policy(
                 "AttendeeSageMakerPolicy",
-                "What every attendee's notebook needs of SageMaker to run the labs: jobs, models, "
-                "endpoints and pipelines named with the workshop prefix",
-                [*self._sagemaker_grants(), *self._job_log_grants(), *self._autoscaling_grants()],
+                "What every attendee needs of the workshop's shared SageMaker resources: read "
+                "their logs, invoke the shared endpoints, run the workshop pipelines",
+                [
+                    *self._shared_sagemaker_grants(),
+                    *self._job_log_grants(),
+                    *self._autoscaling_reads(),
+                ],
             ),
             self._managed_policy(
                 "AttendeeDataPolicy",
@@ -311,6 +259,75 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 ],
             ),
         ]
+
+    def _notebook_network_policy(self) -> iam.ManagedPolicy:
+        """SageMaker attaches a notebook to its subnet with the notebook's own role ("Create
+        NotebookInstance API: Execution Role Permissions" in the SageMaker developer guide):
+        network interfaces only in the workshop's private subnets and security group."""
+        subnets = [
+            self.format_arn(service="ec2", resource="subnet", resource_name=subnet.subnet_id)
+            for subnet in self.vpc.private_subnets
+        ]
+        interfaces = self.format_arn(service="ec2", resource="network-interface", resource_name="*")
+        security_group = self.format_arn(
+            service="ec2",
+            resource="security-group",
+            resource_name=self.notebook_security_group.security_group_id,
+        )
+        why_interfaces = (
+            "SageMaker names the notebook's network interface when it creates it; creating one "
+            "needs the workshop's own subnets and security group, and deleting one is limited "
+            "to interfaces in those subnets."
+        )
+        return self._managed_policy(
+            "NotebookNetworkPolicy",
+            "What SageMaker does as each notebook's role to attach it to the workshop subnets",
+            [
+                Grant(
+                    iam.PolicyStatement(
+                        sid="AttachToWorkshopSubnets",
+                        actions=["ec2:CreateNetworkInterface"],
+                        resources=[interfaces, *subnets, security_group],
+                    ),
+                    why_interfaces,
+                ),
+                Grant(
+                    iam.PolicyStatement(
+                        sid="ShareInterfaceWithSageMaker",
+                        actions=["ec2:CreateNetworkInterfacePermission"],
+                        resources=[interfaces],
+                    ),
+                    why_interfaces,
+                ),
+                Grant(
+                    iam.PolicyStatement(
+                        sid="DetachFromWorkshopSubnets",
+                        actions=[
+                            "ec2:DeleteNetworkInterface",
+                            "ec2:DeleteNetworkInterfacePermission",
+                        ],
+                        resources=[interfaces],
+                        conditions={"ArnEquals": {"ec2:Subnet": subnets}},
+                    ),
+                    why_interfaces,
+                ),
+                Grant(
+                    iam.PolicyStatement(
+                        sid="ReadNetwork",
+                        actions=[
+                            "ec2:DescribeNetworkInterfaces",
+                            "ec2:DescribeVpcs",
+                            "ec2:DescribeDhcpOptions",
+                            "ec2:DescribeSubnets",
+                            "ec2:DescribeSecurityGroups",
+                        ],
+                        resources=["*"],
+                    ),
+                    "EC2's Describe actions support no resource-level permissions (AWS "
+                    "requires Resource '*'); they are read-only.",
+                ),
+            ],
+        )
 
     def _managed_policy(
         self, construct_id: str, description: str, policy_grants: list[Grant]
@@ -334,32 +351,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "requires Resource '*' for them. No custom model or job action is granted.",
         )
 
-    def _autoscaling_grants(self) -> list[Grant]:
-        """Module 7's autoscaling cell registers a target and a target-tracking policy."""
-        prefix = self._config.prefix
+    def _autoscaling_reads(self) -> list[Grant]:
         return [
-            Grant(
-                iam.PolicyStatement(
-                    sid="ScaleWorkshopEndpoints",
-                    actions=[
-                        "application-autoscaling:RegisterScalableTarget",
-                        "application-autoscaling:DeregisterScalableTarget",
-                        "application-autoscaling:PutScalingPolicy",
-                        "application-autoscaling:DeleteScalingPolicy",
-                    ],
-                    resources=[
-                        self.format_arn(
-                            service="application-autoscaling",
-                            resource="scalable-target",
-                            resource_name="*",
-                        )
-                    ],
-                ),
-                "Scalable targets are addressed by ids Application Auto Scaling generates, so no "
-                "one target can be named; registering one also needs DescribeEndpoint and "
-                "UpdateEndpointWeightsAndCapacities on the endpoint, which this role has only "
-                f"for '{prefix}-*' endpoints.",
-            ),
             Grant(
                 iam.PolicyStatement(
                     sid="DescribeScaling",
@@ -371,27 +364,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 ),
                 "Application Auto Scaling's Describe calls support no resource ARN (AWS requires "
                 "Resource '*'); they are read-only.",
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="TargetTrackingAlarms",
-                    actions=[
-                        "cloudwatch:PutMetricAlarm",
-                        "cloudwatch:DescribeAlarms",
-                        "cloudwatch:DeleteAlarms",
-                    ],
-                    resources=[
-                        self.format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name=f"TargetTracking-endpoint/{prefix}-*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    ],
-                ),
-                "A target-tracking policy creates its alarms under names Application Auto "
-                f"Scaling chooses, 'TargetTracking-endpoint/<endpoint>...'; only '{prefix}-*' "
-                "endpoints.",
             ),
             Grant(
                 iam.PolicyStatement(
@@ -413,6 +385,64 @@ class AttendeeEnvironmentStack(cdk.Stack):
                         }
                     },
                 )
+            ),
+        ]
+
+    def _own_autoscaling_grants(self, attendee: str) -> list[Grant]:
+        """Module 7's autoscaling cell registers a target and a target-tracking policy on the
+        attendee's own endpoint. Scalable targets have generated ids, so ownership is the
+        ``attendee`` tag: set when registering, required to change or remove one. Registering
+        also needs UpdateEndpointWeightsAndCapacities on the endpoint (own endpoints only)."""
+        own = self._own_name_pattern(attendee)
+        target = self.format_arn(
+            service="application-autoscaling", resource="scalable-target", resource_name="*"
+        )
+        why_ids = (
+            "Scalable targets are addressed by ids Application Auto Scaling generates; the "
+            f"attendee tag limits the grant to {attendee}'s own targets."
+        )
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="RegisterOwnScalableTargets",
+                    actions=["application-autoscaling:RegisterScalableTarget"],
+                    resources=[target],
+                    conditions={"StringEquals": {"aws:RequestTag/attendee": attendee}},
+                ),
+                why_ids,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ScaleOwnEndpoints",
+                    actions=[
+                        "application-autoscaling:DeregisterScalableTarget",
+                        "application-autoscaling:PutScalingPolicy",
+                        "application-autoscaling:DeleteScalingPolicy",
+                    ],
+                    resources=[target],
+                    conditions={"StringEquals": {"aws:ResourceTag/attendee": attendee}},
+                ),
+                why_ids,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="OwnTargetTrackingAlarms",
+                    actions=[
+                        "cloudwatch:PutMetricAlarm",
+                        "cloudwatch:DescribeAlarms",
+                        "cloudwatch:DeleteAlarms",
+                    ],
+                    resources=[
+                        self.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"TargetTracking-endpoint/{own}",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                ),
+                "A target-tracking policy creates its alarms under names Application Auto "
+                f"Scaling chooses, 'TargetTracking-endpoint/<endpoint>...'; only {own} endpoints.",
             ),
         ]
 
@@ -446,18 +476,57 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ),
         ]
 
-    def _sagemaker_grants(self) -> list[Grant]:
+    def _own_name_pattern(self, attendee: str) -> str:
+        """``<prefix>-<attendee>-*``: every SageMaker name the attendee's role may create."""
+        return f"{self._config.prefix}-{attendee}-*"
+
+    def _shared_sagemaker_grants(self) -> list[Grant]:
+        """The shared resources attendees may touch, each by name and only as the labs do:
+        invoke the workshop's endpoints, run the workshop's pipelines."""
         prefix = self._config.prefix
-        workshop_tag = {"StringEquals": {"aws:RequestTag/workshop": prefix}}
-        owned = [self._sagemaker_arn(kind, f"{prefix}-*") for kind in JOB_TYPES + HOSTING_TYPES]
+        endpoints = (self._config.ab_endpoint_name, self._config.byom_endpoint_name)
+        pipelines = [self._sagemaker_arn("pipeline", name) for name in self._config.pipeline_names]
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="UseSharedEndpoints",
+                    actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
+                    resources=[self._sagemaker_arn("endpoint", name) for name in endpoints],
+                )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="RunWorkshopPipelines",
+                    actions=[
+                        "sagemaker:DescribePipeline",
+                        "sagemaker:StartPipelineExecution",
+                        "sagemaker:DescribePipelineExecution",
+                        "sagemaker:ListPipelineExecutionSteps",
+                    ],
+                    resources=[
+                        *pipelines,
+                        *(f"{arn}/execution/*" for arn in pipelines),
+                    ],
+                ),
+                f"The labs start and watch the workshop's pipelines ('{prefix}-...'), which run "
+                "as the pipelines' own role; execution ids are generated by SageMaker.",
+            ),
+            grants.sagemaker_metrics(),
+        ]
+
+    def _own_sagemaker_grants(self, attendee: str, role: iam.Role) -> list[Grant]:
+        """What the attendee creates and operates: only names ``<prefix>-<attendee>-*``; jobs
+        run as the attendee's own role (passing it gives a job nothing the attendee lacks)."""
+        own = self._own_name_pattern(attendee)
+        owned = [self._sagemaker_arn(kind, own) for kind in JOB_TYPES + HOSTING_TYPES]
         why_names = (
-            f"Attendees name their jobs, models and endpoints at run time; every ARN is limited "
-            f"to names that start with the workshop prefix '{prefix}-'."
+            f"{attendee} names jobs, models and endpoints at run time; every ARN is limited to "
+            f"names that start with '{own[:-1]}'."
         )
         return [
             Grant(
                 iam.PolicyStatement(
-                    sid="CreateWorkshopResources",
+                    sid="CreateOwnResources",
                     actions=[
                         "sagemaker:CreateTrainingJob",
                         "sagemaker:CreateHyperParameterTuningJob",
@@ -470,13 +539,15 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     ],
                     resources=owned,
                     # Tagged on create, so cost allocation and the janitor find them.
-                    conditions=workshop_tag,
+                    conditions={
+                        "StringEquals": {"aws:RequestTag/workshop": self._config.prefix}
+                    },
                 ),
                 why_names,
             ),
             Grant(
                 iam.PolicyStatement(
-                    sid="OperateWorkshopJobs",
+                    sid="OperateOwnJobs",
                     actions=[
                         "sagemaker:DescribeTrainingJob",
                         "sagemaker:StopTrainingJob",
@@ -488,13 +559,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
                         "sagemaker:DescribeTransformJob",
                         "sagemaker:StopTransformJob",
                     ],
-                    resources=[self._sagemaker_arn(kind, f"{prefix}-*") for kind in JOB_TYPES],
+                    resources=[self._sagemaker_arn(kind, own) for kind in JOB_TYPES],
                 ),
                 why_names,
             ),
             Grant(
                 iam.PolicyStatement(
-                    sid="OperateWorkshopEndpoints",
+                    sid="OperateOwnEndpoints",
                     actions=[
                         "sagemaker:DescribeModel",
                         "sagemaker:DeleteModel",
@@ -506,41 +577,43 @@ class AttendeeEnvironmentStack(cdk.Stack):
                         "sagemaker:DeleteEndpoint",
                         "sagemaker:InvokeEndpoint",
                     ],
-                    resources=[self._sagemaker_arn(kind, f"{prefix}-*") for kind in HOSTING_TYPES],
+                    resources=[self._sagemaker_arn(kind, own) for kind in HOSTING_TYPES],
                 ),
                 why_names,
             ),
             Grant(
                 iam.PolicyStatement(
-                    sid="RunWorkshopPipelines",
-                    actions=[
-                        "sagemaker:DescribePipeline",
-                        "sagemaker:StartPipelineExecution",
-                        "sagemaker:DescribePipelineExecution",
-                        "sagemaker:ListPipelineExecutionSteps",
-                    ],
-                    resources=[
-                        self._sagemaker_arn("pipeline", f"{prefix}-*"),
-                        self._sagemaker_arn("pipeline", f"{prefix}-*/execution/*"),
-                    ],
-                ),
-                "The labs start and watch the workshop's pipelines (named with the workshop "
-                "prefix); execution ids are generated by SageMaker.",
-            ),
-            Grant(
-                iam.PolicyStatement(
-                    sid="PassExecutionRole",
+                    sid="PassOwnRole",
                     actions=["iam:PassRole"],
-                    resources=[self.execution_role.role_arn],
+                    resources=[role.role_arn],
                     conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
                 )
             ),
             Grant(
                 iam.PolicyStatement(
-                    sid="ReadExecutionRole",
-                    actions=["iam:GetRole"],
-                    resources=[self.execution_role.role_arn],
+                    sid="ReadOwnRole", actions=["iam:GetRole"], resources=[role.role_arn]
                 )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="WriteOwnJobLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[
+                        self._log_group_arn(f"/aws/sagemaker/{group}:log-stream:{own}")
+                        for group in ("TrainingJobs", "ProcessingJobs", "TransformJobs")
+                    ]
+                    + [self._log_group_arn(f"/aws/sagemaker/Endpoints/{own}")],
+                ),
+                "SageMaker writes each job's log streams, named after the job, and each "
+                f"endpoint's log group, named after the endpoint, as the job's role: {own} only.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="CreateJobLogGroups",
+                    actions=["logs:CreateLogGroup"],
+                    resources=[self._log_group_arn("/aws/sagemaker/*")],
+                ),
+                "SageMaker creates its per-kind log groups under /aws/sagemaker/ on first use.",
             ),
         ]
 
@@ -609,7 +682,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
                         "athena:StartQueryExecution",
                         "athena:GetQueryExecution",
                         "athena:GetQueryResults",
-                        "athena:StopQueryExecution",
                         "athena:GetWorkGroup",
                         "athena:ListNamedQueries",
                         "athena:GetNamedQuery",
@@ -699,12 +771,19 @@ class AttendeeEnvironmentStack(cdk.Stack):
             return role, []
         for policy in shared_policies:
             role.add_managed_policy(policy)
-        own_policy = self._managed_policy(
+        # Attached from the policy's side: the policy names the role (PassRole on itself), so
+        # the role must not name the policy back.
+        own_policy = grants.managed_policy(
+            self,
             f"{construct_id}-OwnResources",
-            f"{attendee}'s own notebook and S3 prefix, and nobody else's",
-            self._own_grants(attendee),
+            f"{attendee}'s own notebook, S3 prefix, jobs and endpoints, and nobody else's",
+            [
+                *self._own_grants(attendee),
+                *self._own_sagemaker_grants(attendee, role),
+                *self._own_autoscaling_grants(attendee),
+            ],
+            roles=[role],
         )
-        role.add_managed_policy(own_policy)
         return role, [*shared_policies, own_policy]
 
     def _own_workspace_grant(self, attendee: str) -> Grant:
@@ -830,10 +909,17 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 [self.notebook_security_group.security_group_id] if in_vpc else None
             ),
             lifecycle_config_name=self.lifecycle.attr_notebook_instance_lifecycle_config_name,
+            # Only session-token metadata requests: v1 would hand the role's credentials to
+            # any process that can make a GET request.
+            instance_metadata_service_configuration=sagemaker.CfnNotebookInstance.InstanceMetadataServiceConfigurationProperty(
+                minimum_instance_metadata_service_version="2"
+            ),
             tags=[cdk.CfnTag(key="attendee", value=attendee)],
         )
-        # The role's policies must exist before the instance starts and runs the lifecycle.
-        notebook.node.add_dependency(role, *policies)
+        # The role's policies must exist before the instance starts and runs the lifecycle,
+        # and so must its way out: on-create fetches the labs through the NAT route and the
+        # S3 endpoint as the notebook first starts.
+        notebook.node.add_dependency(role, *policies, *self._egress())
         if not in_vpc:
             nag.acknowledge(
                 notebook,
@@ -855,6 +941,24 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 "NIST.800.53.R5-SageMakerNotebookInstanceRootAccessDisabled",
             )
         return notebook
+
+    def _egress(self) -> list[cdk.CfnResource]:
+        """The VPC's NAT default routes and gateway endpoints (none with network=direct)."""
+        if self.vpc is None:
+            return []
+        return [
+            child
+            for child in self.vpc.node.find_all()
+            if isinstance(child, cdk.CfnResource)
+            and (
+                child.cfn_resource_type == "AWS::EC2::VPCEndpoint"
+                or (
+                    child.cfn_resource_type == "AWS::EC2::Route"
+                    and isinstance(child, ec2.CfnRoute)
+                    and child.nat_gateway_id is not None
+                )
+            )
+        ]
 
     # -- Studio (environment=studio) -------------------------------------------------------------
     def _studio_domain(self) -> sagemaker.CfnDomain:
@@ -883,7 +987,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             subnet_ids=[subnet.subnet_id for subnet in self.vpc.private_subnets],
             kms_key_id=self.notebook_key.key_arn,  # the home EFS volume
             default_user_settings=sagemaker.CfnDomain.UserSettingsProperty(
-                execution_role=self.execution_role.role_arn,
+                execution_role=self._studio_default_role().role_arn,
                 security_groups=[self.notebook_security_group.security_group_id],
                 studio_web_portal="ENABLED",
                 default_landing_uri="studio::",
@@ -891,6 +995,16 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     app_lifecycle_management=lifecycle
                 ),
             ),
+        )
+
+    def _studio_default_role(self) -> iam.Role:
+        """A domain needs a default execution role; every attendee's profile overrides it with
+        the attendee's own, so this one is granted nothing."""
+        return iam.Role(
+            self,
+            "StudioDefaultRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"{self._config.prefix}: Studio's default role; profiles use their own",
         )
 
     def _user_profile(
@@ -1005,6 +1119,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 if self.studio
                 else f"{console}#/notebook-instances/openNotebook/{name}?view=lab",
                 "own_prefix": f"s3://{curated}/{self._config.attendee_prefix(attendee)}",
+                "execution_role_arn": self.attendee_roles[attendee].role_arn,
                 "scratch_prefix": f"s3://{curated}/{SCRATCH_PREFIX}",
             }
             cdk.CfnOutput(
@@ -1017,7 +1132,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "athena_workgroup": self._config.athena_workgroup_name,
             "glue_database": self._config.glue_database_name,
             "datasets": f"s3://{self._data_lake.raw_bucket.bucket_name}/",
-            "execution_role_arn": self.execution_role.role_arn,
             "workshop_parameter": self._config.workshop_parameter_name,
         }
         if self._model_image is not None:

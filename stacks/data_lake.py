@@ -427,6 +427,17 @@ class DataLakeStack(cdk.Stack):
                     None,
                 ),
                 (
+                    # --enable-metrics below: the job publishes its metrics with this role.
+                    iam.PolicyStatement(
+                        sid="PutJobMetrics",
+                        actions=["cloudwatch:PutMetricData"],
+                        resources=["*"],
+                        conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+                    ),
+                    "PutMetricData has no resource-level permissions (AWS requires Resource "
+                    "'*'); the condition limits it to Glue's own metric namespace.",
+                ),
+                (
                     iam.PolicyStatement(
                         sid="WriteCuratedReviews",
                         # Spark's file commit writes temporary files, then renames (copy +

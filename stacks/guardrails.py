@@ -117,6 +117,23 @@ class GuardrailsStack(cdk.Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
             )
         )
+        # The topic's own policy replaces SNS's default one, so the alarms of every stack need
+        # their publisher named too: only this account's alarms.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AlarmsPublish",
+                actions=["sns:Publish"],
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{cdk.Aws.PARTITION}:cloudwatch:{cdk.Aws.REGION}:"
+                        f"{cdk.Aws.ACCOUNT_ID}:alarm:*"
+                    },
+                },
+            )
+        )
         for email in self._config.budget.alert_emails:
             topic.add_subscription(subscriptions.EmailSubscription(email))
         return topic
@@ -132,7 +149,7 @@ class GuardrailsStack(cdk.Stack):
             budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=email)
             for email in self._config.budget.alert_emails
         ]
-        budgets.CfnBudget(
+        budget = budgets.CfnBudget(
             self,
             "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
@@ -157,25 +174,31 @@ class GuardrailsStack(cdk.Stack):
                 for kind, percent in BUDGET_THRESHOLDS
             ],
         )
+        # Budgets checks that it may publish when the notification is created.
+        policy = self.alerts_topic.node.try_find_child("Policy")
+        if policy is not None:
+            budget.node.add_dependency(policy)
 
     # -- notebooks sleep at night ----------------------------------------------------------------
     def _nightly_notebook_stop(self, environment: AttendeeEnvironmentStack) -> None:
         hour, minute = self._config.guardrails.nightly_notebook_stop.split(":")
-        notebook_arns = [
-            self._sagemaker_arn("notebook-instance", name)
-            for name in (self._config.notebook_name(a) for a in self._config.attendee_names)
-        ]
+        prefix = self._config.prefix
         role = grants.scheduler_role(
             self,
             "NotebookStopRole",
             f"{self._config.prefix}: EventBridge Scheduler stops attendee notebooks, nothing else",
             [
                 Grant(
+                    # One ARN per notebook would outgrow a managed policy's 6,144 characters
+                    # past ~70 attendees; the name pattern plus the workshop tag is as narrow.
                     iam.PolicyStatement(
                         sid="StopAttendeeNotebooks",
                         actions=["sagemaker:StopNotebookInstance"],
-                        resources=notebook_arns,
-                    )
+                        resources=[self._sagemaker_arn("notebook-instance", f"{prefix}-*")],
+                        conditions={"StringEquals": {"aws:ResourceTag/workshop": prefix}},
+                    ),
+                    f"Attendee notebooks are named '{prefix}-<attendee>' and tagged "
+                    f"workshop={prefix}; the schedules stop only those.",
                 )
             ],
         )
@@ -250,6 +273,15 @@ class GuardrailsStack(cdk.Stack):
                         "sagemaker:DescribeEndpoint",
                         "sagemaker:DescribeEndpointConfig",
                         "sagemaker:DescribeNotebookInstance",
+                        # The janitor describes each in-progress job before stopping it, and
+                        # each Studio member before deleting it (lambdas/janitor).
+                        "sagemaker:DescribeTrainingJob",
+                        "sagemaker:DescribeProcessingJob",
+                        "sagemaker:DescribeHyperParameterTuningJob",
+                        "sagemaker:DescribeTransformJob",
+                        "sagemaker:DescribePipelineExecution",
+                        "sagemaker:DescribeSpace",
+                        "sagemaker:DescribeUserProfile",
                         "application-autoscaling:DescribeScalableTargets",
                         "ecr:DescribeRepositories",
                         "ecr:ListTagsForResource",

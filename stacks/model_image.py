@@ -134,6 +134,13 @@ class ModelImageStack(cdk.Stack):
                     actions=["s3:GetObject", "s3:GetObjectVersion"],
                     resources=[source.bucket.arn_for_objects(source.s3_object_key)],
                 ),
+                # CodeBuild's documented service-role policy for an S3 source also reads the
+                # bucket's location and ACL; both are bucket metadata, nothing of its objects.
+                iam.PolicyStatement(
+                    sid="ReadSourceBucketMetadata",
+                    actions=["s3:GetBucketLocation", "s3:GetBucketAcl"],
+                    resources=[source.bucket.bucket_arn],
+                ),
                 iam.PolicyStatement(
                     sid="EcrLogin",
                     actions=["ecr:GetAuthorizationToken"],
@@ -244,11 +251,9 @@ class ModelImageStack(cdk.Stack):
             timeout=cdk.Duration.minutes(15),
             memory_size=256,
             log_group=log_group,
-            # A deploy builds one image; an update may also run the old resource's Delete at the
-            # same time, hence 2 and not 1.
-            reserved_concurrent_executions=2,
         )
         function.node.add_dependency(function_role.policy)
+        nag.acknowledge_unreserved_concurrency(function)
         nag.acknowledge(
             function,
             "Invoked only by CloudFormation during deploys; it answers every request (even on "

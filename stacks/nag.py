@@ -73,6 +73,25 @@ NO_REPLICATION = (
     "replication would double storage cost without protecting anything unique."
 )
 
+NO_RESERVED_CONCURRENCY = (
+    "No concurrency is reserved on purpose: a new account may have an account concurrency of 10, "
+    "and Lambda refuses any reservation that leaves fewer than 100 executions unreserved, so a "
+    "reservation fails the first deploy (tests/contracts/test_resource_settings.py cites AWS's "
+    "pages). These functions are invoked a few times an hour at most, by CloudFormation, one "
+    "schedule or one EventBridge rule, and do their work idempotently."
+)
+
+
+def acknowledge_unreserved_concurrency(function: Construct) -> None:
+    """One reason for every project function's NIST/HIPAA LambdaConcurrency finding."""
+    acknowledge(
+        function,
+        NO_RESERVED_CONCURRENCY,
+        "NIST.800.53.R5-LambdaConcurrency",
+        "HIPAA.Security-LambdaConcurrency",
+    )
+
+
 CDK_HELPER_FUNCTION = (
     "A CDK-owned helper function that runs only while CloudFormation creates, updates or deletes "
     "the stack (copying vendored assets into a bucket, emptying buckets on teardown). Its code, "

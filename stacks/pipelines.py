@@ -49,6 +49,7 @@ RAW = "s3://raw-bucket-placeholder"
 CURATED = "s3://curated-bucket-placeholder"
 TARBALL = "s3://code-asset-placeholder/sourcedir.tar.gz"
 PIPELINES_PREFIX = "pipelines/"  # in the curated bucket: every execution's outputs
+BANK_PIPELINE_KEY = "bank-marketing"  # its outputs: <PIPELINES_PREFIX><key>/<execution>/...
 SOURCE_CACHE = PROJECT_ROOT / ".cache" / "pipelines"
 
 
@@ -87,7 +88,7 @@ class PipelinesStack(cdk.Stack):
         self.groups = {
             key: self._model_package_group(key, name)
             for key, name in (
-                ("bank-marketing", config.bank_model_package_group),
+                (BANK_PIPELINE_KEY, config.bank_model_package_group),
                 ("bike-sharing", config.bike_model_package_group),
             )
         }
@@ -106,7 +107,7 @@ class PipelinesStack(cdk.Stack):
         if model_image is not None:
             self._replacements[BYOM_IMAGE_PLACEHOLDER] = model_image.image_uri
         self.pipelines = [
-            self._pipeline("bank-marketing", bank_marketing_definition, BANK_MARKETING.raw_key),
+            self._pipeline(BANK_PIPELINE_KEY, bank_marketing_definition, BANK_MARKETING.raw_key),
             self._pipeline("bike-sharing", bike_sharing_definition, BIKE_SHARING.raw_key),
         ]
         if model_image is not None:
@@ -236,6 +237,17 @@ class PipelinesStack(cdk.Stack):
                     sid="ListBuckets",
                     actions=["s3:ListBucket"],
                     resources=[data.exports.raw_bucket_arn, curated],
+                ),
+                None,
+            ),
+            (
+                # The steps read the code tarball as an S3Prefix input, which SageMaker lists
+                # before it downloads: ListBucket on the asset bucket, for that one key only.
+                iam.PolicyStatement(
+                    sid="ListCodeTarball",
+                    actions=["s3:ListBucket"],
+                    resources=[self.source.bucket.bucket_arn],
+                    conditions={"StringEquals": {"s3:prefix": self.source.s3_object_key}},
                 ),
                 None,
             ),

@@ -27,6 +27,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import nag
+from stacks.pipelines import BANK_PIPELINE_KEY, PIPELINES_PREFIX
 from stacks.constructs import grants
 from stacks.constructs.algorithm_images import XGBOOST, AlgorithmImages
 from stacks.constructs.exact_role import exact_role
@@ -150,6 +151,19 @@ class ServingStack(cdk.Stack):
             ),
             (
                 iam.PolicyStatement(
+                    sid="ReadRegisteredModels",
+                    actions=["s3:GetObject"],
+                    resources=[
+                        f"{data.exports.curated_bucket_arn}/{PIPELINES_PREFIX}"
+                        f"{BANK_PIPELINE_KEY}/*"
+                    ],
+                ),
+                "An approved bank-marketing package, which the promotion serves as the "
+                "challenger, points at a model archive below its pipeline execution's own "
+                "prefix; execution ids and training-job names are generated at run time.",
+            ),
+            (
+                iam.PolicyStatement(
                     sid="ListModelArtifacts",
                     actions=["s3:ListBucket"],
                     resources=[data.exports.curated_bucket_arn],
@@ -206,6 +220,7 @@ class ServingStack(cdk.Stack):
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=images.uri(XGBOOST.framework), model_data_url=artifact.s3_object_url
             ),
+            enable_network_isolation=True,  # the built-in container needs no network
         )
         model.node.add_dependency(self._execution_policy)
         return model
@@ -249,6 +264,13 @@ class ServingStack(cdk.Stack):
                 asset_hash_type=cdk.AssetHashType.CUSTOM,
             )
             self.model_assets["byom"] = artifact
+            self._execution_policy.add_statements(
+                iam.PolicyStatement(
+                    sid="ReadByomArtifact",
+                    actions=["s3:GetObject"],
+                    resources=[artifact.bucket.arn_for_objects(artifact.s3_object_key)],
+                )
+            )
             container = sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=model_image.image_uri, model_data_url=artifact.s3_object_url
             )
@@ -257,6 +279,9 @@ class ServingStack(cdk.Stack):
             "ByomModel",
             execution_role_arn=self.execution_role.role_arn,
             primary_container=container,
+            # The BYOM server needs no network; Serverless Inference does not support
+            # network isolation, so a serverless BYOM endpoint runs without it.
+            enable_network_isolation=not self._settings.byom_serverless,
         )
         model.node.add_dependency(self._execution_policy)
         if deployment is not None:
@@ -345,10 +370,13 @@ class ServingStack(cdk.Stack):
         rollback_alarms: list[cloudwatch.Alarm],
         serverless: bool = False,
     ) -> sagemaker.CfnEndpoint:
-        # Canary shifts a share of instances; a serverless variant has none: all at once.
+        # A canary step may shift at most half of a variant's instances: with one instance (or
+        # a serverless variant, which has none) the update shifts all at once, and the old
+        # fleet stays for termination_wait_in_seconds, when the alarms can still roll it back.
+        all_at_once = serverless or self._settings.initial_instance_count < 2
         routing = (
             sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(type="ALL_AT_ONCE")
-            if serverless
+            if all_at_once
             else sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
                 type="CANARY",
                 canary_size=sagemaker.CfnEndpoint.CapacitySizeProperty(

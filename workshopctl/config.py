@@ -115,6 +115,14 @@ class ModelImage(_Section):
     keep_images: int = Field(10, ge=1, le=1000, **allowed("1..1000"))
 
 
+# The stacks (app.py names each `<prefix>-<key>`) and the pipelines (`<prefix>-<key>`).
+STACK_KEYS = (
+    "data-lake", "model-image", "attendee-environment", "pipelines", "serving", "guardrails",
+)  # fmt: skip
+PIPELINE_KEYS = ("bank-marketing", "bike-sharing", "byom")
+# `<prefix>-<attendee>-` plus the labs' 9-character "-ddHHMMSS" stamp within a tuning job's 32.
+TUNING_SCOPE_MAX = 23
+
 # Where attendees write in the curated bucket: their own prefix, and one shared scratch prefix.
 # The janitor deletes exactly these prefixes after the event.
 ATTENDEES_PREFIX = "attendees/"
@@ -322,6 +330,27 @@ class WorkshopConfig(_Section):
             raise ValueError("not 1..100 distinct names")
         return value
 
+    @model_validator(mode="after")
+    def _attendee_names_scope_only_their_own(self) -> WorkshopConfig:
+        """Each attendee may create only SageMaker names ``<prefix>-<attendee>-*``: that scope
+        must not cover a shared name, and must leave room in a tuning job's 32 characters
+        (SageMaker API: HyperParameterTuningJobName) for the labs' 8-character time stamp."""
+        for attendee in self.attendee_names:
+            scope = f"{self.prefix}-{attendee}-"
+            shared = [name for name in self.shared_names if f"{name}-".startswith(scope)]
+            if shared:
+                raise ValueError(
+                    f"attendees: {attendee!r} is not allowed; its resource names "
+                    f"'{scope}*' would cover the workshop's own {shared[0]!r}: choose another name"
+                )
+            if len(scope) > TUNING_SCOPE_MAX:
+                raise ValueError(
+                    f"attendees: {attendee!r} is too long for prefix {self.prefix!r}: "
+                    f"'{scope}' has {len(scope)} characters, allowed {TUNING_SCOPE_MAX} (a tuning "
+                    "job name holds 32, the labs add a 9-character time stamp)"
+                )
+        return self
+
     @field_validator("log_retention_days")
     @classmethod
     def _cloudwatch_retention(cls, value: int) -> int:
@@ -385,6 +414,26 @@ class WorkshopConfig(_Section):
     def bike_model_package_group(self) -> str:
         """The model registry group of the bike-sharing pipeline."""
         return f"{self.prefix}-bike-sharing"
+
+    @property
+    def pipeline_names(self) -> list[str]:
+        """The workshop's SageMaker pipelines (attendees may start them, not change them)."""
+        return [f"{self.prefix}-{key}" for key in PIPELINE_KEYS]
+
+    @property
+    def shared_names(self) -> list[str]:
+        """Names of what the stacks create and every attendee shares: stack names (the start
+        of generated names), endpoints, pipelines, registry groups, the alerts topic."""
+        stacks = [f"{self.prefix}-{stack}" for stack in STACK_KEYS]
+        return [
+            *stacks,
+            self.ab_endpoint_name,
+            self.byom_endpoint_name,
+            *self.pipeline_names,
+            self.bank_model_package_group,
+            self.bike_model_package_group,
+            self.alerts_topic_name,
+        ]
 
     @property
     def alerts_topic_name(self) -> str:

@@ -1,8 +1,8 @@
 """The workshop's own Lambda functions: a package of ``lambdas/`` with a written-out role.
 
 Every function here ships one folder of ``lambdas/`` (the asset root is ``lambdas/`` itself, so
-a package's relative imports resolve), runs one invocation at a time, logs to a group of its
-stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA (no dead-letter
+a package's relative imports resolve), reserves no concurrency (a fresh account cannot), logs to
+a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA (no dead-letter
 queue, no VPC) with the caller's reasons, which depend on who invokes it and what it calls.
 """
 
@@ -57,11 +57,9 @@ def packaged_function(
         memory_size=memory_size,
         log_group=log_group,
         environment=dict(environment) if environment else None,
-        # One at a time: these functions change shared state (an endpoint, the account's
-        # leftovers) and two concurrent runs would race each other.
-        reserved_concurrent_executions=1,
     )
     function.node.add_dependency(policy)
+    nag.acknowledge_unreserved_concurrency(function)
     nag.acknowledge(
         function, why_no_dead_letter_queue, "NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ"
     )

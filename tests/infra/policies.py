@@ -103,8 +103,18 @@ def role_statements(template: Mapping[str, Any], role_logical_id: str) -> Iterat
     """Every statement of the customer-managed policies attached to a role."""
     documents = managed_policies(template)
     role = template["Resources"][role_logical_id]["Properties"]
-    for reference in role.get("ManagedPolicyArns", []):
-        logical_id = reference.get("Ref") if isinstance(reference, dict) else None
+    attached = [
+        reference.get("Ref") if isinstance(reference, dict) else None
+        for reference in role.get("ManagedPolicyArns", [])
+    ]
+    # A policy that names its role (the attendee's own) is attached from the policy's side.
+    attached += [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        and {"Ref": role_logical_id} in resource["Properties"].get("Roles", [])
+    ]
+    for logical_id in attached:
         if logical_id not in documents:
             continue
         for statement in documents[logical_id]["Statement"]:

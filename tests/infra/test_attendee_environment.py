@@ -25,6 +25,7 @@ STAR_RESOURCE_SIDS = {
     "DetectLanguage",
     "PutJobMetrics",
     "DescribeScaling",
+    "ReadNetwork",
 }
 
 
@@ -187,7 +188,7 @@ def test_no_aws_managed_policy_in_least_privilege_mode(three):
     """Every role this project writes; CDK's own default-security-group helper is exempt."""
     roles = resources_of(three, "AWS::IAM::Role")
     ours = {k: r for k, r in roles.items() if "CustomResourceProvider" not in k}
-    assert len(ours) == len(THREE) + 2  # attendees, the execution role, the flow-logs role
+    assert len(ours) == len(THREE) + 1  # the attendees' roles (their jobs' too), flow logs
     for role in ours.values():
         for arn in role["Properties"].get("ManagedPolicyArns", []):
             assert ":aws:policy/" not in json.dumps(arn), arn
@@ -214,14 +215,18 @@ def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(three):
 def test_attendee_role_statements_are_exactly_these(three):
     statements = {s.sid: s for s in role_statements(three, role_of(three, "ada"))}
     assert set(statements) == {
-        "CreateWorkshopResources", "OperateWorkshopJobs", "OperateWorkshopEndpoints",
-        "RunWorkshopPipelines", "PassExecutionRole", "ReadExecutionRole", "ReadJobLogs",
-        "ReadWorkshopParameter", "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
+        "UseSharedEndpoints", "RunWorkshopPipelines", "PutJobMetrics", "ReadJobLogs",
+        "ReadWorkshopParameter", "DescribeScaling", "AutoscalingServiceRole",
+        "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
         "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
-        "ReadLabs", "ScaleWorkshopEndpoints", "DescribeScaling", "TargetTrackingAlarms",
-        "AutoscalingServiceRole",
+        "ReadLabs",
+        "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
+        "ReadNetwork",
         "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
+        "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints", "PassOwnRole",
+        "ReadOwnRole", "WriteOwnJobLogs", "CreateJobLogGroups", "RegisterOwnScalableTargets",
+        "ScaleOwnEndpoints", "OwnTargetTrackingAlarms",
     }  # fmt: skip
     sagemaker = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
     assert set(statements["OwnNotebook"].actions) == {
@@ -231,14 +236,14 @@ def test_attendee_role_statements_are_exactly_these(three):
     assert statements["OwnNotebook"].resources == (notebook_arn("ada"),)
     assert statements["WriteOwnPrefix"].resources == ("arn:aws:s3:::curatedbucket/attendees/ada/*",)
     assert statements["WriteScratch"].resources == ("arn:aws:s3:::curatedbucket/scratch/*",)
-    assert set(statements["CreateWorkshopResources"].resources) == {
-        f"{sagemaker}:{kind}/mlws-*"
+    assert set(statements["CreateOwnResources"].resources) == {
+        f"{sagemaker}:{kind}/mlws-ada-*"
         for kind in (
             "training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job",
             "model", "endpoint-config", "endpoint",
         )
     }  # fmt: skip
-    assert statements["CreateWorkshopResources"].conditions == {
+    assert statements["CreateOwnResources"].conditions == {
         "StringEquals": {"aws:RequestTag/workshop": "mlws"}
     }
     assert statements["QueryInWorkshopWorkgroup"].resources == (
@@ -266,18 +271,14 @@ def test_attendee_role_statements_are_exactly_these(three):
     }
 
 
-def test_pass_role_only_for_the_execution_role_and_only_to_sagemaker(three):
-    execution_role = f"arn:aws:iam::{ACCOUNT}:role/" + next(
-        logical_id
-        for logical_id, role in resources_of(three, "AWS::IAM::Role").items()
-        if "SageMaker jobs and endpoints" in role["Properties"].get("Description", "")
-    )
+def test_pass_role_only_for_the_attendees_own_role_and_only_to_sagemaker(three):
+    """Jobs run as the attendee's own role: passing only yourself gives a job nothing more
+    (tests/contracts/test_attendee_isolation.py evaluates every role in the app)."""
     for name in THREE:
-        passes = [
-            s for s in role_statements(three, role_of(three, name)) if "iam:PassRole" in s.actions
-        ]
+        role_id = role_of(three, name)
+        passes = [s for s in role_statements(three, role_id) if "iam:PassRole" in s.actions]
         assert len(passes) == 1
-        assert passes[0].resources == (execution_role,)
+        assert passes[0].resources == (f"arn:aws:iam::{ACCOUNT}:role/{role_id}",)
         assert passes[0].conditions == {
             "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
         }
@@ -323,12 +324,8 @@ def test_attendee_may_stop_only_their_own_notebook(three):
     )
 
 
-def test_execution_role_writes_only_attendee_and_scratch_prefixes(three):
-    (role_id,) = (
-        logical_id
-        for logical_id, role in resources_of(three, "AWS::IAM::Role").items()
-        if "SageMaker jobs and endpoints" in role["Properties"].get("Description", "")
-    )
+def test_the_role_jobs_run_as_writes_only_its_attendees_and_the_scratch_prefix(three):
+    role_id = role_of(three, "ada")
     statements = list(role_statements(three, role_id))
     assert three["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0][
         "Principal"
@@ -337,10 +334,11 @@ def test_execution_role_writes_only_attendee_and_scratch_prefixes(three):
         s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/attendees/ada/out") for s in statements
     )
     assert not any(
-        s.allows("s3:PutObject", "arn:aws:s3:::rawbucket/bike-sharing/hour.csv") for s in statements
+        s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/attendees/grace/out")
+        for s in statements
     )
     assert not any(
-        s.allows("s3:PutObject", "arn:aws:s3:::curatedbucket/bank-marketing/x") for s in statements
+        s.allows("s3:PutObject", "arn:aws:s3:::rawbucket/bike-sharing/hour.csv") for s in statements
     )
 
 

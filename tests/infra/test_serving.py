@@ -87,7 +87,9 @@ def test_updates_keep_live_variant_properties_and_roll_back_on_alarms(serving):
         properties = endpoint["Properties"]
         assert properties["RetainAllVariantProperties"] is True
         policy = properties["DeploymentConfig"]["BlueGreenUpdatePolicy"]
-        assert policy["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+        # One instance per variant by default: a canary may shift at most half of them.
+        assert policy["TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
+        assert policy["TerminationWaitInSeconds"] > 0  # the old fleet stays to roll back to
         rollback = {
             json.dumps(a["AlarmName"])
             for a in properties["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
@@ -97,6 +99,9 @@ def test_updates_keep_live_variant_properties_and_roll_back_on_alarms(serving):
 
 def test_instance_count_change_does_not_replace_the_endpoint(synth, serving):
     changed = synth(serving__initial_instance_count=2, serving__max_instances=3).templates[STACK]
+    for endpoint in resources_of(changed, "AWS::SageMaker::Endpoint").values():
+        routing = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+        assert routing["TrafficRoutingConfiguration"]["Type"] == "CANARY"  # 2 instances: canary
     before = resources_of(serving, "AWS::SageMaker::Endpoint")
     after = resources_of(changed, "AWS::SageMaker::Endpoint")
     assert set(before) == set(after)  # same logical ids: CloudFormation updates, not replaces
@@ -186,7 +191,7 @@ def test_approval_in_the_bank_group_triggers_promotion_with_a_dead_letter_queue(
     assert variables["ENDPOINT_NAME"] == "mlws-bank-ab"
     assert variables["CHALLENGER_VARIANT"] == "variant-b"
     assert variables["CHALLENGER_WEIGHT"] == "0.1"
-    assert function["ReservedConcurrentExecutions"] == 1
+    assert "ReservedConcurrentExecutions" not in function
 
 
 def test_promotion_may_update_only_the_ab_endpoint_and_pass_only_the_endpoint_role(serving):

@@ -1,0 +1,334 @@
+"""Attendee isolation as evaluated IAM decisions, not string matching.
+
+For every mutating action that an attendee's policies grant (SageMaker, S3, ECR, Glue, Athena,
+Application Auto Scaling, CloudWatch, Logs, SSM, IAM), attendee A tries it on attendee B's
+resources and on the shared resources the stacks deploy, with the most favourable request
+context A could send. Each request is evaluated against A's identity policies and the
+resource's own policy (:meth:`CloudAssembly.decide`); every allowed one must be a named shared
+permission below, with the reason the workshop wants it. And the only role A may pass is A's
+own, so no job A starts can do what A may not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import parliament
+import pytest
+
+from tests.contracts.conftest import Deployed
+from workshopctl.cloud_assembly import CloudAssembly, Role
+from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
+
+SERVICES = (
+    "sagemaker", "s3", "ecr", "glue", "athena", "application-autoscaling", "cloudwatch", "logs",
+    "ssm", "iam",
+)  # fmt: skip
+MUTATING = (
+    "Create", "Delete", "Update", "Put", "Stop", "Start", "Add", "Remove", "Tag", "Untag",
+    "Register", "Deregister", "Upload", "Initiate", "Complete", "Abort", "Attach", "Detach",
+    "Set", "Enable", "Disable", "Invoke", "BatchDelete", "BatchPut", "Pass", "Send", "Restore",
+    "Replicate", "Modify", "Associate", "Disassociate", "Import", "Retry", "Send",
+)  # fmt: skip
+
+ECR_PUSH = ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+            "ecr:PutImage")  # fmt: skip
+
+# Registering a scalable target for a SageMaker variant also needs these on the endpoint
+# (Application Auto Scaling User Guide, "Permissions required for API actions":
+# https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html).
+AUTOSCALING_NEEDS = ("sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities")
+
+
+@dataclass(frozen=True)
+class Target:
+    arn: str
+    owner: str  # "attendee <name>" or "shared: <what>"
+    context: tuple[tuple[str, str], ...] = ()
+    endpoint: str | None = None  # a scalable target's endpoint ARN
+
+
+@dataclass(frozen=True)
+class NamedPermission:
+    """A shared resource attendees are meant to touch, only through these actions."""
+
+    actions: tuple[str, ...]
+    arn_pattern: str
+    reason: str
+
+
+def _iam_actions() -> dict[str, list[str]]:
+    path = os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json")
+    with open(path) as handle:
+        services = json.load(handle)
+    return {
+        s["prefix"]: [f"{s['prefix']}:{p['privilege']}" for p in s["privileges"]] for s in services
+    }
+
+
+IAM_ACTIONS = _iam_actions()
+
+
+def granted_mutations(role: Role) -> set[str]:
+    """Every mutating action of the isolation services that ``role``'s Allow statements name
+    (wildcards expanded against the IAM action list)."""
+    found: set[str] = set()
+    for _, document in role.policies:
+        for statement in document["Statement"]:
+            if statement["Effect"] != "Allow":
+                continue
+            patterns = statement.get("Action", [])
+            for pattern in [patterns] if isinstance(patterns, str) else patterns:
+                service = pattern.split(":")[0]
+                if service not in SERVICES:
+                    continue
+                for action in IAM_ACTIONS.get(service, []):
+                    if fnmatch.fnmatchcase(action.lower(), pattern.lower()):
+                        verb = action.split(":")[1]
+                        if verb.startswith(MUTATING):
+                            found.add(action)
+    return found
+
+
+def attendee_role(deployed: Deployed, attendee: str) -> Role:
+    assembly = deployed.assembly
+    notebook_name = deployed.config.notebook_name(attendee)
+    for notebook in assembly.resources("AWS::SageMaker::NotebookInstance"):
+        if notebook.name == notebook_name:
+            return assembly.role(notebook.properties["RoleArn"])
+    for profile in assembly.resources("AWS::SageMaker::UserProfile"):
+        if profile.name == notebook_name:
+            return assembly.role(profile.properties["UserSettings"]["ExecutionRole"])
+    raise AssertionError(f"no notebook or profile for {attendee}")
+
+
+def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
+    assembly, config = deployed.assembly, deployed.config
+    region, account, prefix = assembly.region, assembly.account, config.prefix
+    sm = f"arn:aws:sagemaker:{region}:{account}"
+    name = f"{prefix}-{other}-x"
+    owner = f"attendee {other}"
+    tag = (("aws:ResourceTag/attendee", other), ("aws:ResourceTag/workshop", prefix))
+    for kind in (
+        "training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job",
+        "model", "endpoint-config", "endpoint",
+    ):  # fmt: skip
+        yield Target(f"{sm}:{kind}/{name}", owner, tag)
+    yield Target(f"{sm}:notebook-instance/{config.notebook_name(other)}", owner, tag)
+    curated = _bucket(assembly, "CuratedBucket")
+    yield Target(f"arn:aws:s3:::{curated}/{ATTENDEES_PREFIX}{other}/model.tar.gz", owner)
+    logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker"
+    yield Target(f"{logs}/TrainingJobs:log-stream:{name}/algo-1", owner)
+    yield Target(f"{logs}/Endpoints/{name}", owner)
+    alarm = f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-endpoint/{name}-AlarmHigh"
+    yield Target(alarm, owner)
+    target = f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123{other}"
+    yield Target(target, owner, tag, endpoint=f"{sm}:endpoint/{name}")
+
+
+def shared_targets(deployed: Deployed) -> Iterator[Target]:
+    assembly, config = deployed.assembly, deployed.config
+    region, account = assembly.region, assembly.account
+    for kind in (
+        "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Model",
+        "AWS::SageMaker::Pipeline", "AWS::SageMaker::ModelPackageGroup",
+        "AWS::SageMaker::NotebookInstanceLifecycleConfig", "AWS::ECR::Repository",
+        "AWS::Athena::WorkGroup", "AWS::SSM::Parameter", "AWS::CloudWatch::Alarm",
+        "AWS::Glue::Job",
+    ):  # fmt: skip
+        for resource in assembly.resources(kind):
+            yield Target(resource.arn, f"shared: {resource.path}")
+    for group in assembly.resources("AWS::SageMaker::ModelPackageGroup"):
+        package = group.arn.replace(":model-package-group/", ":model-package/") + "/1"
+        yield Target(package, f"shared: a version in {group.name}")
+    for pipeline in assembly.resources("AWS::SageMaker::Pipeline"):
+        yield Target(f"{pipeline.arn}/execution/abc", f"shared: a run of {pipeline.name}")
+    for endpoint in assembly.resources("AWS::SageMaker::Endpoint"):
+        target = f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123shared"
+        context = (("aws:ResourceTag/workshop", config.prefix),)
+        yield Target(target, f"shared: scaling of {endpoint.name}", context, endpoint.arn)
+    glue = f"arn:aws:glue:{region}:{account}"
+    yield Target(f"{glue}:database/{config.glue_database_name}", "shared: the Glue database")
+    yield Target(f"{glue}:table/{config.glue_database_name}/bank_marketing", "shared: a table")
+    raw, curated = _bucket(assembly, "RawBucket"), _bucket(assembly, "CuratedBucket")
+    yield Target(f"arn:aws:s3:::{raw}/bank-marketing/bank-additional-full.csv", "shared: dataset")
+    for key in ("pipelines/x/model.tar.gz", "data-capture/x", "reviews/parquet/x", "byom/x"):
+        yield Target(f"arn:aws:s3:::{curated}/{key}", f"shared: curated {key}")
+    yield Target(f"arn:aws:s3:::{curated}/{SCRATCH_PREFIX}notes.txt", "shared: scratch")
+    results = _bucket(assembly, "AthenaResultsBucket")
+    yield Target(f"arn:aws:s3:::{results}/results/q-1.csv", "shared: query results")
+
+
+def _bucket(assembly: CloudAssembly, logical_prefix: str) -> str:
+    for bucket in assembly.resources("AWS::S3::Bucket"):
+        if bucket.logical_id.startswith(logical_prefix):
+            return bucket.name
+    raise AssertionError(f"no bucket {logical_prefix}")
+
+
+def named_permissions(deployed: Deployed) -> list[NamedPermission]:
+    """The shared resources the labs are meant to touch, and how."""
+    config, assembly = deployed.config, deployed.assembly
+    sm = f"arn:aws:sagemaker:{assembly.region}:{assembly.account}"
+    curated = _bucket(assembly, "CuratedBucket")
+    results = _bucket(assembly, "AthenaResultsBucket")
+    permissions = [
+        NamedPermission(
+            ("sagemaker:InvokeEndpoint",),
+            f"{sm}:endpoint/{config.ab_endpoint_name}",
+            "Module 7 calls the workshop's A/B endpoint: a request changes nothing",
+        ),
+        NamedPermission(
+            ("sagemaker:InvokeEndpoint",),
+            f"{sm}:endpoint/{config.byom_endpoint_name}",
+            "Module 7 calls the workshop's BYOM endpoint",
+        ),
+        NamedPermission(
+            ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"),
+            f"arn:aws:s3:::{curated}/{SCRATCH_PREFIX}*",
+            "the scratch prefix is where attendees exchange files, by design",
+        ),
+        NamedPermission(
+            ("s3:PutObject", "s3:AbortMultipartUpload"),
+            f"arn:aws:s3:::{results}/results/*",
+            "Athena writes each query's results with the caller's rights, under a key that is "
+            "the query's generated id",
+        ),
+    ]
+    for name in config.pipeline_names:
+        permissions.append(
+            NamedPermission(
+                ("sagemaker:StartPipelineExecution",),
+                f"{sm}:pipeline/{name}*",
+                "attendees run the workshop's pipelines; a run writes under its own execution "
+                "id, as the pipelines' role",
+            )
+        )
+    permissions.append(
+        NamedPermission(
+            ("athena:StartQueryExecution",),
+            f"arn:aws:athena:{assembly.region}:{assembly.account}:workgroup/"
+            f"{config.athena_workgroup_name}",
+            "every attendee queries in the workshop workgroup; a query reads the catalog "
+            "and writes only its own result",
+        )
+    )
+    permissions.append(
+        NamedPermission(
+            ("logs:CreateLogGroup",),
+            f"arn:aws:logs:{assembly.region}:{assembly.account}:log-group:/aws/sagemaker/*",
+            "SageMaker creates its per-kind log groups as the job's role on first use; "
+            "CreateLogGroup fails on a group that exists, so it changes nothing of anyone's",
+        )
+    )
+    for repository in assembly.resources("AWS::ECR::Repository"):
+        permissions.append(
+            NamedPermission(
+                ECR_PUSH,
+                repository.arn,
+                "Module 7 pushes the attendee's own build of the image; ECR has no tag-level "
+                "permissions, and the repository's tags are immutable (checked below), so no "
+                "push can replace the image the stacks deployed",
+            )
+        )
+    return permissions
+
+
+def _named(permissions: list[NamedPermission], action: str, arn: str) -> NamedPermission | None:
+    for permission in permissions:
+        if action in permission.actions and fnmatch.fnmatchcase(arn, permission.arn_pattern):
+            return permission
+    return None
+
+
+def _request_context(deployed: Deployed, attendee: str, target: Target) -> dict[str, str]:
+    """The most favourable context A can send: A's own tags on anything created."""
+    return {
+        "aws:RequestTag/workshop": deployed.config.prefix,
+        "aws:RequestTag/attendee": attendee,
+        "iam:PassedToService": "sagemaker.amazonaws.com",
+        **dict(target.context),
+    }
+
+
+def cross_attendee_allowed(deployed: Deployed, role: Role, attendee: str, other: str) -> list:
+    """(action, target, decision) for every mutation A's role may do to B's or shared things,
+    except the named shared permissions."""
+    assembly = deployed.assembly
+    permissions = named_permissions(deployed)
+    targets = [*other_attendees_targets(deployed, other), *shared_targets(deployed)]
+    allowed = []
+    for action in sorted(granted_mutations(role)):
+        for target in targets:
+            context = _request_context(deployed, attendee, target)
+            decision = assembly.decide(role, action, target.arn, context)
+            if decision and target.endpoint and action.startswith("application-autoscaling:"):
+                decision = next(
+                    (
+                        d
+                        for d in (
+                            assembly.decide(role, need, target.endpoint, context)
+                            for need in AUTOSCALING_NEEDS
+                        )
+                        if not d
+                    ),
+                    decision,
+                )
+            if decision and not _named(permissions, action, target.arn):
+                allowed.append((action, target, decision))
+    return allowed
+
+
+def test_no_attendee_can_change_another_attendees_or_the_shared_resources(deployed):
+    attendees = deployed.config.attendee_names
+    first, second = attendees[0], attendees[1]
+    role = attendee_role(deployed, first)
+    mutations = granted_mutations(role)
+    assert len(mutations) > 20, f"the check would be empty: {sorted(mutations)}"
+    allowed = cross_attendee_allowed(deployed, role, first, second)
+    lines = [f"{a} on {t.arn} ({t.owner}): {d.reason}" for a, t, d in allowed]
+    assert not allowed, f"{first} may do {len(allowed)} things it must not:\n" + "\n".join(lines)
+
+
+def test_the_only_role_an_attendee_can_pass_is_their_own(deployed):
+    """iam:PassRole decides what a job may do: passing only yourself means no job can do
+    more than you (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html)."""
+    assembly = deployed.assembly
+    for attendee in deployed.config.attendee_names[:2]:
+        role = attendee_role(deployed, attendee)
+        for service in ("sagemaker.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com"):
+            passable = [
+                other.name
+                for other in assembly.roles.values()
+                if assembly.decide(
+                    role, "iam:PassRole", other.arn, {"iam:PassedToService": service}
+                )
+            ]
+            expected = [role.name] if service == "sagemaker.amazonaws.com" else []
+            assert passable == expected, (attendee, service, passable)
+
+
+def test_pushes_cannot_replace_a_deployed_image(deployed):
+    """The named ECR push permission rests on immutable tags
+    (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html)."""
+    for repository in deployed.assembly.resources("AWS::ECR::Repository"):
+        assert repository.properties.get("ImageTagMutability") == "IMMUTABLE", repository.path
+
+
+@pytest.mark.parametrize("attendee", ["bank", "serving", "attendee"])
+def test_an_attendee_name_that_would_cover_a_shared_name_is_refused(attendee):
+    from workshopctl.config import ConfigError, config_from_context
+
+    with pytest.raises((ConfigError, ValueError), match=attendee):
+        config_from_context({"workshop": {"attendees": [attendee, "ada"]}})
+
+
+def test_an_attendee_name_too_long_for_a_tuning_job_is_refused():
+    from workshopctl.config import ConfigError, config_from_context
+
+    with pytest.raises((ConfigError, ValueError), match="tuning"):
+        config_from_context({"workshop": {"prefix": "a" * 12, "attendees": ["b" * 12]}})
