@@ -12,7 +12,12 @@ it writes the model, and the tests check it on random data):
 What load time pre-computes, so a request pays only for its rows:
 
 * leaves point to themselves, so a batch walks exactly ``max_depth`` vectorised steps with
-  no per-row branching or "still active" bookkeeping;
+  no per-row branching or "still active" bookkeeping; each step is three gathers from flat
+  tables (the row's value of the node's feature, the node's threshold, the chosen child from
+  one ``[left, right]`` table indexed by ``2 * node + goes_right``);
+* thresholds as float32: for a float32 ``x``, ``x <= t`` (t float64) holds exactly when
+  ``x <= t32``, with ``t32`` the largest float32 not above ``t``, so the batch compares
+  float32 with float32 and never widens the feature matrix;
 * plain-Python copies of the arrays for small batches, where a few list look-ups beat
   numpy's per-call overhead (a 1-row request costs a few microseconds);
 * every class's CSV line and JSON string, so rendering a response is a gather plus a join.
@@ -48,6 +53,9 @@ class TreePredictor:
         self._feature = np.where(is_leaf, 0, tree.feature)
         self._threshold = np.where(is_leaf, 0.0, tree.threshold)
         self._leaf_class = tree.leaf_class.copy()
+        self._threshold32 = _float32_at_most(self._threshold)
+        # children[2 * node] is the left child, children[2 * node + 1] the right one.
+        self._children = np.stack((self._left, self._right), axis=1).ravel()
         self._py_left = tree.children_left.tolist()
         self._py_right = tree.children_right.tolist()
         self._py_feature = tree.feature.tolist()
@@ -70,12 +78,15 @@ class TreePredictor:
         as_float32 = features.astype(np.float32, copy=False)
         if as_float32.shape[0] <= _SMALL_BATCH_ROWS:
             return [self._walk(row) for row in as_float32.tolist()]
-        rows = np.arange(as_float32.shape[0])
-        node = np.zeros(as_float32.shape[0], dtype=np.int64)
+        n_rows = as_float32.shape[0]
+        values = np.ascontiguousarray(as_float32).ravel()
+        row_starts = np.arange(0, n_rows * self.n_features, self.n_features)
+        node = np.zeros(n_rows, dtype=np.intp)
         for _ in range(self.max_depth):
-            goes_left = as_float32[rows, self._feature[node]] <= self._threshold[node]
-            node = np.where(goes_left, self._left[node], self._right[node])
-        return self._leaf_class[node]
+            value = values.take(row_starts + self._feature.take(node))
+            goes_right = value > self._threshold32.take(node)
+            node = self._children.take(node * 2 + goes_right)
+        return self._leaf_class.take(node)
 
     def predict_labels(self, features: np.ndarray) -> list[str]:
         return [self.classes[i] for i in self.predict_indices(features)]
@@ -101,6 +112,14 @@ class TreePredictor:
         while left[node] != -1:
             node = left[node] if row[feature[node]] <= threshold[node] else right[node]
         return self._py_leaf_class[node]
+
+
+def _float32_at_most(thresholds: np.ndarray) -> np.ndarray:
+    """Per threshold, the largest float32 that is not above it (see the module docstring)."""
+    rounded = thresholds.astype(np.float32)
+    above = rounded.astype(np.float64) > thresholds
+    rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf))
+    return rounded
 
 
 def _csv_line(label: str) -> str:
