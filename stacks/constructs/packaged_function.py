@@ -2,8 +2,9 @@
 
 Every function here ships one folder of ``lambdas/`` (the asset root is ``lambdas/`` itself, so
 a package's relative imports resolve), reserves no concurrency (a fresh account cannot), logs to
-a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA (no dead-letter
-queue, no VPC) with the caller's reasons, which depend on who invokes it and what it calls.
+a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA
+(no dead-letter queue, no VPC) with the caller's reasons, which depend on who invokes it and
+what it calls.
 """
 
 from __future__ import annotations

@@ -84,20 +84,24 @@ def s3_read(
         )
         key = key if key.endswith((".gz", ".csv", ".json", ".py", ".zip")) else f"{key}/part-0"
     yield Access(role, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}", why)
-    key_arn_ = bucket_key_arn(assembly, bucket)
-    if key_arn_:
-        via_s3 = {"kms:ViaService": f"s3.{assembly.region}.amazonaws.com"}
-        yield Access(role, "kms:Decrypt", key_arn_, f"{why} (SSE-KMS)", via_s3)
+    yield from _through_s3(assembly, role, bucket, "kms:Decrypt", why)
 
 
 def s3_write(assembly: CloudAssembly, role: str, uri: str, why: str) -> Iterator[Access]:
     bucket, key = split_s3(uri)
     key = key if key.endswith((".gz", ".json", ".csv")) else f"{key.rstrip('/')}/out-0"
     yield Access(role, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}", why)
-    key_arn_ = bucket_key_arn(assembly, bucket)
-    if key_arn_:
+    yield from _through_s3(assembly, role, bucket, "kms:GenerateDataKey", why)
+
+
+def _through_s3(
+    assembly: CloudAssembly, role: str, bucket: str, action: str, why: str
+) -> Iterator[Access]:
+    """S3 uses an SSE-KMS bucket's key with the caller's rights, as S3 (kms:ViaService)."""
+    key = bucket_key_arn(assembly, bucket)
+    if key:
         via_s3 = {"kms:ViaService": f"s3.{assembly.region}.amazonaws.com"}
-        yield Access(role, "kms:GenerateDataKey", key_arn_, f"{why} (SSE-KMS)", via_s3)
+        yield Access(role, action, key, f"{why} (SSE-KMS)", via_s3)
 
 
 def image_pull(assembly: CloudAssembly, role: str, image: str, why: str) -> Iterator[Access]:
