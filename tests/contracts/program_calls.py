@@ -186,8 +186,85 @@ def programs(deployed: Deployed) -> list[Program]:
                 {"RepositoryName": repositories[0].name, "ProjectName": projects[0].name},
             )
         )
+    studio_teardown = _function(deployed, "studio_teardown.")
+    domains = list(assembly.resources("AWS::SageMaker::Domain"))
+    if studio_teardown is not None and domains:
+        found.append(
+            Program(
+                "studio teardown",
+                (LAMBDAS / "studio_teardown",),
+                studio_teardown.properties["Role"],
+                {"DomainId": domains[0].name},
+            )
+        )
+    found += _glue_scripts(deployed)
     found.append(_labs_helper(deployed))
+    lifecycle = _notebook_lifecycle(deployed)
+    if lifecycle is not None:
+        found.append(lifecycle)
     return found
+
+
+def _glue_scripts(deployed: Deployed) -> list[Program]:
+    """The reviews ETL's own boto3 calls (its summary), as the Glue job's role."""
+    found = []
+    for job in deployed.assembly.resources("AWS::Glue::Job"):
+        summary = job.properties.get("DefaultArguments", {}).get("--summary")
+        if summary is None:
+            continue
+        bucket, _, key = summary.removeprefix("s3://").partition("/")
+        found.append(
+            Program(
+                f"Glue job {job.name}",
+                (PROJECT_ROOT / "training_code" / "reviews" / "etl.py",),
+                job.properties["Role"],
+                {"BucketName": bucket, "ObjectName": key},
+            )
+        )
+    return found
+
+
+# `aws <service> <command>` in the lifecycle scripts → the IAM action it needs.
+LIFECYCLE_CLI_ACTIONS = {("s3", "cp"): "s3:GetObject", ("ssm", "get-parameter"): "ssm:GetParameter"}
+LIFECYCLE = PROJECT_ROOT / "notebook_lifecycle"
+
+
+def lifecycle_cli_calls() -> set[tuple[str, str]]:
+    """Every ``aws <service> <command>`` the lifecycle scripts run."""
+    calls = set()
+    for script in LIFECYCLE.glob("*.sh"):
+        calls.update(re.findall(r"\baws ([a-z0-9-]+) ([a-z0-9-]+)", script.read_text()))
+    return calls
+
+
+def _notebook_lifecycle(deployed: Deployed) -> Program | None:
+    """The lifecycle scripts run as the notebook's role: they fetch the labs archive and the
+    labs' parameter (values as rendered into the synthesized lifecycle configuration)."""
+    assembly = deployed.assembly
+    configs = list(assembly.resources("AWS::SageMaker::NotebookInstanceLifecycleConfig"))
+    if not configs:
+        return None
+    scripts = "".join(
+        hook["Content"]
+        for hooks in ("OnCreate", "OnStart")
+        for hook in configs[0].properties[hooks]
+    )
+    labs = re.search(r"\bLABS_S3_URI='s3://([^/]+)/([^']+)'", scripts)
+    parameter = re.search(r"\bWORKSHOP_SSM_PARAMETER='?(/[^'\s]+)", scripts)
+    assert labs and parameter, "the rendered lifecycle scripts changed: update this reader"
+    from tests.contracts.test_attendee_isolation import attendee_role
+
+    return Program(
+        "notebook lifecycle",
+        (),
+        attendee_role(deployed, deployed.config.attendee_names[0]).arn,
+        {
+            "BucketName": labs.group(1),
+            "ObjectName": labs.group(2),
+            "ParameterNameWithoutLeadingSlash": parameter.group(1).lstrip("/"),
+        },
+        declared=tuple(LIFECYCLE_CLI_ACTIONS[call] for call in sorted(lifecycle_cli_calls())),
+    )
 
 
 def _labs_helper(deployed: Deployed) -> Program:

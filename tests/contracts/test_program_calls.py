@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contracts.program_calls import Program, janitor_dynamic_calls, programs, resource_for
+from tests.contracts.program_calls import (
+    LIFECYCLE_CLI_ACTIONS,
+    Program,
+    janitor_dynamic_calls,
+    lifecycle_cli_calls,
+    programs,
+    resource_for,
+)
 from workshopctl.aws_calls import extract, iam_actions
 
 
@@ -50,6 +57,14 @@ def test_every_program_of_the_stacks_is_checked(deployed):
     """A new function without a Program entry would escape the check."""
     named = {program.name for program in programs(deployed)}
     assert {"promotion", "traffic-shift", "janitor", "census", "labs helper"} <= named
+    assert any(name.startswith("Glue job") for name in named)
+    studio = deployed.config.attendee_environment.environment == "studio"
+    assert ("studio teardown" in named) == studio
+    assert ("notebook lifecycle" in named) == (not studio)
+
+
+def test_every_aws_cli_command_of_the_lifecycle_scripts_is_declared():
+    assert lifecycle_cli_calls() == set(LIFECYCLE_CLI_ACTIONS)
 
 
 def test_the_janitors_declared_calls_match_its_kind_table():
