@@ -92,6 +92,19 @@ def test_environment_comes_from_env_json_and_the_attendee_from_the_notebook_name
     assert env.ab_endpoint_name == "mlws-bank-ab"
 
 
+def test_jobs_run_as_the_attendees_own_role_from_what_the_stack_published(
+    aws, tmp_path, monkeypatch
+):
+    own = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/alice"
+    published = {**ENVIRONMENT, "execution_roles": {"alice": own, "bob": "not-alice"}}
+    published.pop("execution_role_arn")
+    env_file = tmp_path / "published.json"
+    env_file.write_text(json.dumps(published))
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    _forget_cached_sessions()
+    assert workshop.environment().execution_role_arn == own
+
+
 def test_endpoint_names_come_from_what_the_stack_published(aws, tmp_path, monkeypatch):
     published = {**ENVIRONMENT, "endpoints": {"ab": "mlws-ab-renamed", "byom": "mlws-b2"}}
     env_file = tmp_path / "published.json"
@@ -254,6 +267,11 @@ def test_ab_endpoint_weights_autoscaling_and_clean_up(aws):
         "variant-a": 0.5,
         "variant-b": 0.5,
     }
+    registrations: list[dict] = []
+    workshop._boto_session().events.register(
+        "provide-client-params.application-autoscaling.RegisterScalableTarget",
+        lambda params, **_: registrations.append(dict(params)),
+    )
     policy = workshop.enable_autoscaling(endpoint, "variant-a", max_instances=3)
     targets = boto3.client("application-autoscaling", region_name=REGION)
     registered = targets.describe_scalable_targets(ServiceNamespace="sagemaker")
@@ -262,6 +280,8 @@ def test_ab_endpoint_weights_autoscaling_and_clean_up(aws):
         (f"endpoint/{endpoint}/variant/variant-a", 1, 3)
     ]  # fmt: skip
     assert policy["PolicyARN"]
+    # The attendee's role may change only scalable targets tagged with its name.
+    assert registrations[-1]["Tags"] == {"workshop": "mlws", "attendee": "alice"}
 
     removed = workshop.cleanup()
 
