@@ -236,7 +236,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
         if self._settings.permissions == "seed":
             return []
         network = [] if self.studio or self.vpc is None else [self._notebook_network_policy()]
-        return network + [
+        return [
+            *network,
             self._managed_policy(
                 "AttendeeSageMakerPolicy",
                 "What every attendee needs of the workshop's shared SageMaker resources: read "
@@ -539,9 +540,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     ],
                     resources=owned,
                     # Tagged on create, so cost allocation and the janitor find them.
-                    conditions={
-                        "StringEquals": {"aws:RequestTag/workshop": self._config.prefix}
-                    },
+                    conditions={"StringEquals": {"aws:RequestTag/workshop": self._config.prefix}},
                 ),
                 why_names,
             ),

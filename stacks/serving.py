@@ -27,7 +27,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import nag
-from stacks.pipelines import BANK_PIPELINE_KEY, PIPELINES_PREFIX
 from stacks.constructs import grants
 from stacks.constructs.algorithm_images import XGBOOST, AlgorithmImages
 from stacks.constructs.exact_role import exact_role
@@ -36,6 +35,7 @@ from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
+from stacks.pipelines import BANK_PIPELINE_KEY, PIPELINES_PREFIX
 from workshopctl.config import WorkshopConfig
 from workshopctl.serving_models import ServingArtifacts
 
@@ -154,8 +154,7 @@ class ServingStack(cdk.Stack):
                     sid="ReadRegisteredModels",
                     actions=["s3:GetObject"],
                     resources=[
-                        f"{data.exports.curated_bucket_arn}/{PIPELINES_PREFIX}"
-                        f"{BANK_PIPELINE_KEY}/*"
+                        f"{data.exports.curated_bucket_arn}/{PIPELINES_PREFIX}{BANK_PIPELINE_KEY}/*"
                     ],
                 ),
                 "An approved bank-marketing package, which the promotion serves as the "

@@ -2,8 +2,9 @@
 
 Every function here ships one folder of ``lambdas/`` (the asset root is ``lambdas/`` itself, so
 a package's relative imports resolve), reserves no concurrency (a fresh account cannot), logs to
-a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA (no dead-letter
-queue, no VPC) with the caller's reasons, which depend on who invokes it and what it calls.
+a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA
+(no dead-letter queue, no VPC) with the caller's reasons, which depend on who invokes it and what
+it calls.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks import nag
+from workshopctl import platforms
 from workshopctl.config import PROJECT_ROOT
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The Python runtime of the platform matrix (workshopctl/platforms.yaml), so the end-of-support
+# gate watches the runtime that is actually deployed.
+RUNTIME = lambda_.Runtime(platforms.identifier("lambda-python"), lambda_.RuntimeFamily.PYTHON)
 
 
 def packaged_function(
