@@ -153,3 +153,22 @@ def test_a_retired_notebook_platform_is_refused_with_its_date_and_page():
         "(https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2.html); "
         "use one of notebook-al2023-v1"
     )
+
+
+def test_make_up_prints_one_warning_line_per_platform_near_its_end(monkeypatch, capsys, tmp_path):
+    import workshopctl.__main__ as cli
+
+    class EndOfTheSdk(date):
+        @classmethod
+        def today(cls):
+            return MATRIX["sagemaker-sdk"].end_of_support - timedelta(days=10)
+
+    monkeypatch.setattr(cli, "date", EndOfTheSdk)
+    monkeypatch.setattr(cli, "all_steps", lambda: [])
+    monkeypatch.setattr(cli, "run", lambda steps, workspace: ([], None))
+    assert cli.main(["up", "--root", str(tmp_path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "WARNING platform ending in 10 days: sagemaker-sdk (2) until 2027-07-06 "
+        "(https://pypi.org/project/sagemaker/2.257.7/)"
+    ]
