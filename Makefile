@@ -3,14 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The CDK CLI and jsii need Node 22+ (the CDK's support for Node 20 ended 2026-10-30; see
+# workshopctl/platforms.yaml). When the system's Node is older, `make node` installs Node from
+# npm into .cache/node (the npm package `node`: ~5 s, ~190 MB, no root, no other download
+# site), and this PATH entry makes every recipe below, npx and jsii included, use it.
+NODE_MIN_MAJOR := 22
+NODE_INSTALL_VERSION := 24.21.0
+LOCAL_NODE := .cache/node
+export PATH := $(CURDIR)/$(LOCAL_NODE)/node_modules/node/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK CLI writes under the passwd home otherwise (read-only in some CI sandboxes).
 export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help setup up down test lint format synth nag-report deploy destroy diff clean cost janitor
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -24,7 +31,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned Python and npm packages
+node: ## Node 22+ for the CDK CLI: the system's, or else Node 24 installed from npm into .cache/node
+	@major=$$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/'); \
+	if [ "$${major:-0}" -lt $(NODE_MIN_MAJOR) ]; then \
+	  echo "The CDK CLI needs Node $(NODE_MIN_MAJOR)+, found $$(node --version 2>/dev/null || echo none): installing Node $(NODE_INSTALL_VERSION) from npm into $(LOCAL_NODE) (by hand: npm install --prefix $(LOCAL_NODE) node@$(NODE_INSTALL_VERSION), then put $(LOCAL_NODE)/node_modules/node/bin first on PATH)"; \
+	  npm install --prefix $(LOCAL_NODE) --no-audit --no-fund --loglevel=error node@$(NODE_INSTALL_VERSION) >/dev/null \
+	    && echo "Node $$(node --version) from $(LOCAL_NODE) (make clean removes it)"; \
+	fi
+
+setup: node $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned Python and npm packages
 
 up: setup ## rehearse the whole workshop locally (no AWS account, no Docker); report in .local/
 	$(PY) -m workshopctl up

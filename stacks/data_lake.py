@@ -23,6 +23,7 @@ from stacks import nag
 from stacks.constructs import grants
 from stacks.constructs.teardown import customer_key, removal_policy
 from training_code.reviews import schema as reviews_schema
+from workshopctl import platforms
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
 from workshopctl.reviews_data import staged_reviews
@@ -456,7 +457,7 @@ class DataLakeStack(cdk.Stack):
             name=f"{self._config.prefix}-reviews-etl",
             description="Module 4: reviews TSV → validated, typed Parquet by product_category",
             role=role.role_arn,
-            glue_version="5.0",
+            glue_version=platforms.identifier("glue"),
             command=glue.CfnJob.JobCommandProperty(
                 name="glueetl", python_version="3", script_location=script.s3_object_url
             ),

@@ -23,7 +23,9 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.constructs.exact_role import exact_role
+from stacks.constructs.packaged_function import RUNTIME
 from stacks.constructs.teardown import customer_key, encrypted_log_group, removal_policy
+from workshopctl import platforms
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig
 
 CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
@@ -31,7 +33,11 @@ IMAGE_BUILD_HANDLER = PROJECT_ROOT / "lambdas" / "image_build"
 SOURCE_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 # Docker Hub throttles anonymous pulls from CodeBuild's shared addresses; ECR Public mirrors the
 # official images without that limit.
-BASE_IMAGE = "public.ecr.aws/docker/library/python:3.13-slim-trixie"
+BASE_IMAGE = platforms.identifier("byom-base-image")
+# CodeBuild's curated image, from the platform matrix like every runtime we ship to.
+BUILD_IMAGE = codebuild.LinuxBuildImage.from_code_build_image_id(
+    platforms.identifier("codebuild-image")
+)
 BUILD_TIMEOUT = cdk.Duration.minutes(30)
 
 
@@ -180,7 +186,7 @@ class ModelImageStack(cdk.Stack):
             role=build_role.role,
             source=codebuild.Source.s3(bucket=source.bucket, path=source.s3_object_key),
             environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                build_image=BUILD_IMAGE,
                 compute_type=codebuild.ComputeType.SMALL,
                 privileged=True,
             ),
@@ -244,7 +250,7 @@ class ModelImageStack(cdk.Stack):
             self,
             "BuildFunction",
             description="Custom resource: build the model image in CodeBuild and wait for it",
-            runtime=lambda_.Runtime.PYTHON_3_14,
+            runtime=RUNTIME,
             handler="handler.handler",
             code=lambda_.Code.from_asset(str(IMAGE_BUILD_HANDLER), exclude=SOURCE_EXCLUDES),
             role=function_role.role,

@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import yaml
 
+from workshopctl import platforms
 from workshopctl.config import ConfigError, load_project_config
 from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
@@ -20,6 +22,9 @@ from workshopctl.local.workspace import Workspace
 
 def _up(args: argparse.Namespace) -> int:
     load_project_config()  # a bad cdk.json fails here, before any work
+    # A rehearsal is weeks before an event: say now which runtime retires before it may happen.
+    for warning in platforms.warnings(date.today()):
+        print(f"WARNING {warning}")
     steps = all_steps()
     if args.only:
         wanted = [word.lower() for word in args.only]

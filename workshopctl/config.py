@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +31,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from workshopctl import platforms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,6 +131,17 @@ TUNING_SCOPE_MAX = 23
 ATTENDEES_PREFIX = "attendees/"
 SCRATCH_PREFIX = "scratch/"
 
+
+def _supported_notebook_platforms() -> list[str]:
+    """Notebook platform identifiers of the matrix not past their end of support today."""
+    today = date.today()
+    return [
+        p.identifier
+        for p in platforms.matrix().of_kind("notebook-platform")
+        if not p.is_retired(today)
+    ]
+
+
 ORIGINAL_LAB_REPOSITORIES = (
     "https://github.com/CloudaYolla/ArchitectingMLonAWS",
     "https://github.com/awslabs/amazon-sagemaker-examples",
@@ -159,8 +173,12 @@ class AttendeeEnvironment(_Section):
         ),
     )
     root_access: bool = Field(False, **allowed("true or false"))
-    platform: Literal["notebook-al2-v3"] = Field(
-        "notebook-al2-v3", **allowed("notebook-al2-v3 (Amazon Linux 2, JupyterLab 4)")
+    platform: str = Field(
+        default_factory=lambda: platforms.identifier("notebook-al2023"),
+        **allowed(
+            f"one of {', '.join(_supported_notebook_platforms())} (the notebook platforms in "
+            "workshopctl/platforms.yaml not past their end of support)"
+        ),
     )
     idle_minutes: int = Field(60, ge=0, le=1440, **allowed("0..1440 (0 turns auto-stop off)"))
     lab_repositories: list[Annotated[str, Field(pattern=_REPOSITORY)]] = Field(
@@ -173,6 +191,26 @@ class AttendeeEnvironment(_Section):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @field_validator("platform")
+    @classmethod
+    def _platform_still_supported(cls, value: str) -> str:
+        # Judged on the day the config is built: a platform that retires between two deploys
+        # is refused by the second one, with the date and the page that says so.
+        known = {p.identifier: p for p in platforms.matrix().of_kind("notebook-platform")}
+        retired = known.get(value)
+        if retired is not None and retired.is_retired(date.today()):
+            raise PydanticCustomError(
+                "platform_retired",
+                "{retirement}; use one of {supported}",
+                {
+                    "retirement": retired.retirement(),
+                    "supported": ", ".join(_supported_notebook_platforms()),
+                },
+            )
+        if value not in known:
+            raise ValueError("not a notebook platform of workshopctl/platforms.yaml")
+        return value
 
     @model_validator(mode="after")
     def _studio_lives_in_a_vpc(self) -> AttendeeEnvironment:
@@ -529,6 +567,9 @@ def _explain(error: ValidationError) -> str:
             continue
         if item["type"] == "extra_forbidden":
             lines[key] = f"{key}: unknown key; known keys: {', '.join(sorted(_known_keys()))}"
+            continue
+        if item["type"] == "platform_retired":  # its message names the date, page and choices
+            lines[key] = f"{key}: {item['input']} is not allowed; {item['msg']}"
             continue
         if item["type"] == "value_error" and isinstance(item.get("input"), dict):
             # A rule across a section's keys (a model validator): its message names them.

@@ -16,6 +16,8 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
+from workshopctl import platforms
+
 
 @dataclass(frozen=True)
 class Image:
@@ -25,8 +27,13 @@ class Image:
     scope: str = "inference"
 
 
-XGBOOST = Image("xgboost", "1.7-1", "1.7-1")  # the built-in algorithm (training and serving)
-SKLEARN = Image("sklearn", "1.4-2", "1.4-2-cpu-py3", scope="training")  # processing, script mode
+# Versions come from the platform matrix (workshopctl/platforms.yaml).
+_XGBOOST_VERSION = platforms.identifier("sagemaker-xgboost")
+_SKLEARN = platforms.matrix()["sagemaker-sklearn"]
+XGBOOST = Image("xgboost", _XGBOOST_VERSION, _XGBOOST_VERSION)  # built-in: training and serving
+SKLEARN = Image(  # processing, script mode
+    "sklearn", _SKLEARN.identifier, _SKLEARN.implies["image_tag"], scope="training"
+)
 
 
 def _registry(image: Image) -> tuple[dict[str, str], str]:

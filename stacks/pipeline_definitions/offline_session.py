@@ -17,6 +17,8 @@ import botocore.config
 from sagemaker import image_uris
 from sagemaker.workflow.pipeline_context import PipelineSession
 
+from workshopctl import platforms
+
 # Nothing listens there: a call that slips through fails fast and loudly.
 UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"
 # Only used by SDK code paths that need *a* bucket name; every URI we pass is explicit.
@@ -28,7 +30,8 @@ SDK_CONFIG = {
     "SchemaVersion": "1.0",
     "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
 }
-SKLEARN_VERSION = "1.4-2"  # the newest scikit-learn 1.x image sagemaker 2.257 knows
+# The newest scikit-learn 1.x image sagemaker 2.257 knows, from the platform matrix.
+SKLEARN_VERSION = platforms.identifier("sagemaker-sklearn")
 
 
 def offline_session(region: str) -> PipelineSession:

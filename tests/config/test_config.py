@@ -118,6 +118,18 @@ BAD_VALUES = [
         "attendee_environment.lab_repositories: git@github.com:a/b.git is not allowed; use up "
         "to 10 https:// git URLs",
     ),
+    (
+        {"attendee_environment.platform": "notebook-al2-v3"},
+        "attendee_environment.platform: notebook-al2-v3 is not allowed; notebook-al2 "
+        "(notebook-al2-v3) reached end of support on 2026-06-30 "
+        "(https://docs.aws.amazon.com/sagemaker/latest/dg/nbi-al2.html); use one of "
+        "notebook-al2023-v1",
+    ),
+    (
+        {"attendee_environment.platform": "notebook-al1-v1"},
+        "attendee_environment.platform: notebook-al1-v1 is not allowed; use one of "
+        "notebook-al2023-v1 (the notebook platforms in workshopctl/platforms.yaml",
+    ),
     ({"attendes": "3"}, "attendes: unknown key; known keys: "),
 ]
 

@@ -67,7 +67,7 @@ def test_one_notebook_per_attendee_with_config_type_volume_and_platform(three):
     for properties in found.values():
         assert properties["InstanceType"] == CONFIG.instance_types.notebook
         assert properties["VolumeSizeInGB"] == CONFIG.notebook_volume_gb
-        assert properties["PlatformIdentifier"] == "notebook-al2-v3"
+        assert properties["PlatformIdentifier"] == "notebook-al2023-v1"  # Amazon Linux 2023
         assert properties["RootAccess"] == "Disabled"
 
 
