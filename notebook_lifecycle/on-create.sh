@@ -6,7 +6,8 @@
 # with its own timeout; the script waits at most CLONE_WAIT_SECONDS for them (SageMaker kills a
 # lifecycle script after 5 minutes) and leaves slower ones running, logging to
 # SageMaker/.workshop/logs.
-# No `set -u`: Amazon Linux 2's bash 4.2 takes an empty array for an unset variable.
+# For Amazon Linux 2023 notebook instances (notebook-al2023-v1). No `set -u`: an unset override
+# must read as empty.
 set -o pipefail
 
 WORKSHOP_HOME=${WORKSHOP_HOME:-/home/ec2-user}

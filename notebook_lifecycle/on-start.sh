@@ -1,7 +1,8 @@
 #!/bin/bash
 # On start (as root, every start, the first included): the workshop's shell set-up, the labs'
 # env.json and the idle auto-stop. Parameters and local overrides: README.md. Never fatal.
-# No `set -u`: Amazon Linux 2's bash 4.2 takes an empty array for an unset variable.
+# Written for Amazon Linux 2023 notebook instances (platform notebook-al2023-v1): dnf, kernels
+# conda_python3/conda_pytorch on Python 3.10. No `set -u`: an unset override must stay empty.
 set -o pipefail
 
 WORKSHOP_HOME=${WORKSHOP_HOME:-/home/ec2-user}
@@ -28,7 +29,16 @@ log() { echo "on-start: $*"; }
 
 give_to_user() { [ -z "$SUDO_AS" ] || chown "$SUDO_AS:$SUDO_AS" "$@"; }
 
-# The OS image's Python first (why: README.md), then the Jupyter server's.
+# Runs a command as the notebook user, so what it writes stays the attendee's to repair.
+as_user() {
+    if [ -n "$SUDO_AS" ]; then
+        sudo -u "$SUDO_AS" -H -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# The OS image's Python first (why: README.md; 3.9 on AL2023), then the Jupyter server's.
 pick_python() {
     local candidate
     for candidate in "$AUTOSTOP_PYTHON" /usr/bin/python3 \
@@ -67,7 +77,9 @@ BASHRC
     log "shell set-up written to $BASHRC"
 }
 
+# dnf (AL2023 has no yum), in the background: a slow mirror must not hold up the start.
 install_htop() {
+    local log=$AUTOSTOP_DIR/dnf-htop.log
     if command -v htop >/dev/null; then
         log "htop already installed"
         return 0
@@ -75,22 +87,37 @@ install_htop() {
     mkdir -p "$AUTOSTOP_DIR"
     (
         trap '' HUP
-        timeout 600 yum install -y htop >"$AUTOSTOP_DIR/yum-htop.log" 2>&1 ||
-            echo "yum install htop failed" >>"$AUTOSTOP_DIR/yum-htop.log"
+        timeout 600 dnf install -y htop >"$log" 2>&1 || echo "dnf install htop failed" >>"$log"
     ) </dev/null >/dev/null 2>&1 &
-    log "installing htop in the background (log: $AUTOSTOP_DIR/yum-htop.log)"
+    log "installing htop in the background (log: $log)"
 }
 
-# The labs use the sagemaker SDK 2.x; the kernel's conda env is rebuilt on every start.
+# The conda env behind the conda_python3 kernel. AWS's lifecycle best practices name it
+# `python3` under ~ec2-user/anaconda3 (docs.aws.amazon.com/sagemaker/latest/dg/
+# nbi-lifecycle-config-install.html); not confirmed for AL2023, so miniconda3 is probed too.
+kernel_env_pip() {
+    local root
+    for root in anaconda3 miniconda3; do
+        if [ -x "$WORKSHOP_HOME/$root/envs/python3/bin/pip" ]; then
+            echo "$WORKSHOP_HOME/$root/envs/python3/bin/pip"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The labs use the sagemaker SDK 2.x; SageMaker refreshes the kernel envs on every start
+# (docs.aws.amazon.com/sagemaker/latest/dg/nbi-add-external.html). As ec2-user, who owns the
+# env: root-owned files there would stop the attendee from repairing it.
 install_labs_sdk() {
-    local pip=$WORKSHOP_HOME/anaconda3/envs/python3/bin/pip
-    [ -x "$pip" ] || return 0
+    local pip log=$AUTOSTOP_DIR/pip-sdk.log
+    pip=$(kernel_env_pip) || { log "no conda_python3 env found; SDK not pinned" && return 0; }
     mkdir -p "$AUTOSTOP_DIR"
     (
         trap '' HUP
-        timeout 900 "$pip" install --quiet 'sagemaker>=2.257,<3' >"$AUTOSTOP_DIR/pip-sdk.log" 2>&1
+        as_user timeout 900 "$pip" install --quiet 'sagemaker>=2.257,<3' >"$log" 2>&1
     ) </dev/null >/dev/null 2>&1 &
-    log "pinning the labs' sagemaker SDK 2.x in the background (log: $AUTOSTOP_DIR/pip-sdk.log)"
+    log "pinning the labs' sagemaker SDK 2.x in $pip's env in the background (log: $log)"
 }
 
 # env.json: the SSM parameter's JSON object if named and readable, else this script's values.

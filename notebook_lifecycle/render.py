@@ -7,6 +7,10 @@ shebang and its body. Standard library only: the CDK app imports this.
 A CDK token (``bucket.bucket_name``) may be a value: it is quoted like any string and resolved
 by CloudFormation inside the quotes. The size check then counts the token's placeholder, not
 the final value, which is close enough for names and ARNs.
+
+The scripts' whole-line comments stay in this folder and are left out of the rendered content
+(except shellcheck directives and heredoc bodies): they explain the source to its maintainers,
+and the lifecycle hook's size limit is better spent on code.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ AUTOSTOP = HERE / "autostop.py"
 CONTENT_LIMIT = 16_384
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _DEFAULT_SHEBANG = "#!/bin/bash"
+# `<<WORD`, `<<-'WORD'`, `<<"WORD"`, but not the here-string `<<<`.
+_HEREDOC = re.compile(r"(?<!<)<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 AUTOSTOP_VARIABLE = "AUTOSTOP_PY_GZ_B64"
 
 
@@ -62,7 +68,7 @@ def render(script_path: str | Path, variables: Mapping[str, str]) -> str:
             raise ValueError(f"{name}: a NUL byte cannot be passed to a shell script")
         exports.append(f"export {name}={shlex.quote(value)}")
     header = [shebang, "# --- parameters from the workshop stack ---", *exports, "# ---"]
-    script = "\n".join(header) + "\n" + body
+    script = "\n".join(header) + "\n" + without_comment_lines(body)
     size = encoded_length(script)
     if size > CONTENT_LIMIT:
         raise ValueError(
@@ -70,6 +76,26 @@ def render(script_path: str | Path, variables: Mapping[str, str]) -> str:
             f"config script may have at most {CONTENT_LIMIT}"
         )
     return script
+
+
+def without_comment_lines(body: str) -> str:
+    """``body`` without its whole-line ``#`` comments; heredoc bodies (text, not code) and
+    ``# shellcheck`` directives (the rendered script is linted too) are kept verbatim."""
+    kept, terminator = [], None
+    for line in body.splitlines(keepends=True):
+        if terminator is not None:
+            kept.append(line)
+            if line.rstrip("\n").strip() == terminator:
+                terminator = None
+            continue
+        stripped = line.lstrip()
+        if stripped.startswith("#") and not stripped.startswith("# shellcheck"):
+            continue
+        kept.append(line)
+        heredoc = _HEREDOC.search(line)
+        if heredoc:
+            terminator = heredoc.group(2)
+    return "".join(kept)
 
 
 def autostop_payload() -> str:

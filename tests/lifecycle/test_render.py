@@ -18,6 +18,7 @@ from notebook_lifecycle.render import (
     render,
     render_on_create,
     render_on_start,
+    without_comment_lines,
 )
 
 HOSTILE_VALUES = [
@@ -107,7 +108,7 @@ def test_on_start_carries_autostop_exactly_and_deterministically() -> None:
     assert gzip.decompress(base64.b64decode(autostop_payload())) == AUTOSTOP.read_bytes()
     rendered = render_on_start({})
     assert f"export AUTOSTOP_PY_GZ_B64={autostop_payload()}" in rendered
-    assert rendered.endswith(ON_START.read_text().partition("\n")[2])
+    assert rendered.endswith(without_comment_lines(ON_START.read_text().partition("\n")[2]))
 
 
 def test_rendering_on_start_by_path_still_carries_autostop() -> None:
@@ -115,3 +116,31 @@ def test_rendering_on_start_by_path_still_carries_autostop() -> None:
     values = {"IDLE_MINUTES": "30"}
     assert render(ON_START, values) == render_on_start(values)
     assert "AUTOSTOP_PY_GZ_B64" not in render_on_create(values)
+
+
+def test_comment_lines_are_left_out_but_heredocs_and_directives_are_kept() -> None:
+    body = (
+        "# why this script exists\n"
+        "    # why this step\n"
+        "# shellcheck disable=SC2329\n"
+        'f() { echo "#not a comment"; } # trailing comments stay\n'
+        "cat <<'TEXT'\n"
+        "# a line of the text, kept\n"
+        "TEXT\n"
+        'base64 -d <<<"$X"\n'
+        "# dropped again after the heredoc\n"
+    )
+    assert without_comment_lines(body) == (
+        "# shellcheck disable=SC2329\n"
+        'f() { echo "#not a comment"; } # trailing comments stay\n'
+        "cat <<'TEXT'\n"
+        "# a line of the text, kept\n"
+        "TEXT\n"
+        'base64 -d <<<"$X"\n'
+    )
+
+
+def test_rendered_on_start_leaves_room_under_the_limit() -> None:
+    """Where the margin stands (README.md quotes it): on-start is the larger script."""
+    rendered = render_on_start({"IDLE_MINUTES": "60", "WORKSHOP_SSM_PARAMETER": "/mlws/a/env"})
+    assert encoded_length(rendered) < 15_000

@@ -1,7 +1,8 @@
 """The rendered lifecycle scripts, run for real on a stand-in notebook instance.
 
 The sandbox (workshopctl.local.attendee_step) gives each test a temporary ec2-user home,
-local bare repositories behind file:// URLs, and recording stand-ins for aws, yum and crontab.
+local bare repositories behind file:// URLs, and recording stand-ins for aws, dnf, crontab and
+the kernel env's pip (and a yum that fails: Amazon Linux 2023 has none).
 """
 
 from __future__ import annotations
@@ -167,8 +168,8 @@ def test_on_start_twice_sets_everything_up_once(sandbox: Sandbox) -> None:
     assert (sandbox.autostop_dir / "autostop.py").read_bytes() == AUTOSTOP.read_bytes()
 
     if shutil.which("htop") is None:
-        assert wait_for(lambda: len(sandbox.calls("yum")) == 2)
-        assert {tuple(call["args"]) for call in sandbox.calls("yum")} == {("install", "-y", "htop")}
+        assert wait_for(lambda: len(sandbox.calls("dnf")) == 2)
+        assert {tuple(call["args"]) for call in sandbox.calls("dnf")} == {("install", "-y", "htop")}
     assert all(run.seconds < FEW_SECONDS for run in runs)
 
 
@@ -220,3 +221,35 @@ def test_a_bad_idle_value_falls_back_to_sixty(sandbox: Sandbox) -> None:
     on_start(sandbox, IDLE_MINUTES="soon")
     [entry] = cron_entries(sandbox)
     assert "--idle-minutes 60 " in entry
+
+
+SDK_PIN = ["install", "--quiet", "sagemaker>=2.257,<3"]
+
+
+def test_the_sdk_is_pinned_in_the_kernel_env_as_the_notebook_user(sandbox: Sandbox) -> None:
+    """Root-owned files in the conda env would stop the attendee from repairing it."""
+    sandbox.install_user_tools()
+    run = run_script(sandbox, "on-start.sh", render_on_start({}), {"SUDO_AS": "ec2-user"})
+    assert wait_for(lambda: sandbox.calls("pip")), run.output
+    [pip] = sandbox.calls("pip")
+    assert pip["args"] == SDK_PIN
+    [as_user] = [
+        call for call in sandbox.calls("sudo") if str(sandbox.kernel_env_pip) in call["args"]
+    ]
+    assert as_user["args"][:4] == ["-u", "ec2-user", "-H", "--"]
+    assert as_user["args"][-4:] == [str(sandbox.kernel_env_pip), *SDK_PIN]
+
+
+def test_without_the_kernel_env_the_sdk_is_not_pinned(sandbox: Sandbox) -> None:
+    sandbox.kernel_env_pip.unlink()
+    run = on_start(sandbox)
+    assert "no conda_python3 env found" in run.output
+    assert sandbox.calls("pip") == []
+
+
+def test_no_script_calls_yum(sandbox: Sandbox, lab_repositories: list[str]) -> None:
+    """Amazon Linux 2023 has dnf only: the stand-in yum fails and records every call."""
+    on_create(sandbox, LAB_REPOSITORIES=lab_repositories[0])
+    on_start(sandbox)
+    time.sleep(0.5)  # the background installs have started by now
+    assert sandbox.calls("yum") == []

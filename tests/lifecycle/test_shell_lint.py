@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +53,25 @@ def test_scripts_parse_with_bash(script: Path) -> None:
     assert bash, "bash is required"
     done = subprocess.run([bash, "-n", str(script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# yum as a command: at a line's start or after ; & | ( ` $( or a command wrapper (timeout, sudo).
+YUM_COMMAND = re.compile(r"(?:^|[;&|(`]|\b(?:timeout\s+\d+|sudo|exec|xargs))\s*yum\b")
+
+
+def code_lines(script: str) -> list[str]:
+    """The script's lines without comments (a comment may say that AL2023 has no yum)."""
+    return [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("line", ["yum install -y htop", "  timeout 600 yum -y install x",
+                                  "a && yum install b", "(yum check-update)"])  # fmt: skip
+def test_the_yum_check_catches_yum_commands(line: str) -> None:
+    assert YUM_COMMAND.search(line)
+
+
+@pytest.mark.parametrize("render", [render_on_create, render_on_start])
+def test_no_script_calls_yum(render) -> None:
+    """Amazon Linux 2023 notebook instances have dnf, not yum."""
+    offending = [line for line in code_lines(render(STACK_VALUES)) if YUM_COMMAND.search(line)]
+    assert offending == []

@@ -4,8 +4,9 @@ The rendered on-create and on-start scripts (the very content the stack embeds) 
 in a sandbox standing in for a notebook instance: a temporary home for ``ec2-user``, the lab
 repositories as local bare repositories (``file://`` URLs) made from this project's own git
 repository, and small recording stand-ins for ``aws`` (S3 copy, SSM parameter, stop),
-``yum`` and ``crontab``. Then the installed ``autostop.py`` judges synthetic Jupyter sessions,
-served over HTTP like the notebook server's API, in dry-run.
+``dnf``, ``crontab``, the kernel env's ``pip`` and ``yum`` (which Amazon Linux 2023 lacks: a
+call to it is a bug the tests catch). Then the installed ``autostop.py`` judges synthetic
+Jupyter sessions, served over HTTP like the notebook server's API, in dry-run.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ NOTEBOOK_NAME = "mlws-attendee-01"
 NOTEBOOK_ARN = f"arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/{NOTEBOOK_NAME}"
 _GIT_IDENTITY = ["-c", "user.name=workshop", "-c", "user.email=workshop@example.invalid"]
 
-# One recording stand-in serves as aws, yum and crontab (by the name it is called with).
+# One recording stand-in serves as every fake tool (by the name it is called with). `sudo` and
+# `chown` are installed only by tests that need them (install_user_tools).
 _FAKE_TOOL = r"""
 import json, os, shutil, sys
 from pathlib import Path
@@ -61,8 +63,15 @@ if tool == "crontab":
         table.write_text(sys.stdin.read())
     else:
         sys.exit(f"crontab stand-in: unsupported {args}")
+elif tool in ("dnf", "pip"):
+    print(f"{tool} stand-in: nothing installed")
 elif tool == "yum":
-    print("yum stand-in: nothing installed")
+    sys.exit("yum: command not found (Amazon Linux 2023 has dnf)")
+elif tool == "chown":
+    pass
+elif tool == "sudo":
+    command = args[args.index("--") + 1:]
+    os.execv(shutil.which(command[0]) or command[0], command)
 elif args[:2] == ["s3", "cp"]:
     source, target = [a for a in args[2:] if not a.startswith("--")]
     if not s3_path(source).is_file():
@@ -109,6 +118,17 @@ class Sandbox:
     @property
     def bashrc(self) -> Path:
         return self.home / ".bashrc"
+
+    @property
+    def kernel_env_pip(self) -> Path:
+        """pip of the conda env behind the ``conda_python3`` kernel."""
+        return self.home / "anaconda3" / "envs" / "python3" / "bin" / "pip"
+
+    def install_user_tools(self) -> None:
+        """Recording ``sudo`` (runs its command after ``--``) and ``chown`` stand-ins, for
+        runs with ``SUDO_AS`` set: no ``ec2-user`` exists here."""
+        for name in ("sudo", "chown"):
+            (self.root / "bin" / name).symlink_to(self.root / "bin" / "fake_tool.py")
 
     def environment(self) -> dict[str, str]:
         """The scripts' environment: the overrides of README.md and the stand-ins first on PATH.
@@ -164,8 +184,10 @@ def make_sandbox(root: Path) -> Sandbox:
     tool = root / "bin" / "fake_tool.py"
     tool.write_text(f"#!{sys.executable}\n{_FAKE_TOOL}")
     tool.chmod(0o755)
-    for name in ("aws", "yum", "crontab"):
+    for name in ("aws", "dnf", "yum", "crontab"):
         (root / "bin" / name).symlink_to(tool)
+    sandbox.kernel_env_pip.parent.mkdir(parents=True)
+    sandbox.kernel_env_pip.symlink_to(tool)
     metadata = {"ResourceArn": NOTEBOOK_ARN, "ResourceName": NOTEBOOK_NAME}
     sandbox.metadata_file.write_text(json.dumps(metadata))
     return sandbox
