@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -213,7 +213,7 @@ def resource_name(suffix: str) -> str:
 def unique_name(suffix: str, max_length: int = 63) -> str:
     """A resource name with a timestamp (job names must be unique; at most 63 characters,
     32 for tuning jobs). Cuts the end of the base, never the prefix your role checks."""
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     stamp = now.strftime("%y%m%d-%H%M%S-%f")[:-3] if max_length > 32 else now.strftime("%d%H%M%S")
     base = resource_name(suffix)[: max_length - len(stamp) - 1].rstrip("-")
     env = environment()

@@ -9,9 +9,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workshopctl.local.labs_step import LABS_DIR, notebooks
+from workshopctl.local.labs_step import LABS_DIR, local_kernel, notebooks
 
 NOTEBOOKS = notebooks()
+# The kernel of an Amazon Linux 2023 notebook instance (the labs' platform, Python 3.10).
+NOTEBOOK_INSTANCE_KERNELSPEC = {
+    "name": "conda_python3",
+    "display_name": "conda_python3",
+    "language": "python",
+}
 LAB_FILES = sorted(p for p in LABS_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 # SageMaker Python SDK v1 names that v2 removed or renamed (the v2 migration guide's list).
@@ -128,3 +134,19 @@ def test_notebook_explains_reads_the_environment_and_ends_with_a_clean_up(path):
     assert "workshop.cleanup(" in code[-1]
     assert "Clean-up" in cells[-2].source
     assert sum(cell.cell_type == "markdown" for cell in cells) >= 4
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_declares_the_notebook_instance_kernel(path):
+    """Opened on a notebook instance, the lab starts on conda_python3 without asking."""
+    notebook = nbformat.read(path, as_version=4)
+    assert dict(notebook.metadata.kernelspec) == NOTEBOOK_INSTANCE_KERNELSPEC
+
+
+def test_the_local_target_runs_conda_python3_on_its_own_python(tmp_path):
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": NOTEBOOK_INSTANCE_KERNELSPEC})
+    assert local_kernel(notebook, tmp_path / "1-a.ipynb") == "python3"
+    assert local_kernel(nbformat.v4.new_notebook(), tmp_path / "1-a.ipynb") == "python3"
+    notebook.metadata.kernelspec["name"] = "conda_pytorch"
+    with pytest.raises(ValueError, match="conda_pytorch"):
+        local_kernel(notebook, tmp_path / "1-a.ipynb")

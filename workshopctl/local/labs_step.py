@@ -20,7 +20,11 @@ from workshopctl.config import PROJECT_ROOT
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 LABS_DIR = PROJECT_ROOT / "labs"
-KERNEL = "python3"  # the kernel of the Python that runs this (ipykernel's native kernel)
+NOTEBOOK_KERNEL = "conda_python3"  # what the labs declare: the notebook instance's kernel
+LOCAL_KERNEL = "python3"  # the kernel of the Python that runs this (ipykernel's native kernel)
+# The notebook instance's kernels, as the local target runs them: with this Python, which has
+# the labs' dependencies (requirements-local.txt); no conda env exists here.
+LOCAL_KERNELS = {NOTEBOOK_KERNEL: LOCAL_KERNEL, LOCAL_KERNEL: LOCAL_KERNEL}
 DEFAULT_TIME_LIMIT = 300.0  # seconds per notebook
 INLINE_PLOTS = "module://matplotlib_inline.backend_inline"  # ipykernel's own default
 
@@ -47,6 +51,21 @@ class NotebookRun:
     executed: Path  # the executed .ipynb, outputs included
     html: Path
     error: str | None = None
+
+
+def local_kernel(notebook, path: Path) -> str:
+    """The local kernel that runs ``notebook``: its declared kernel mapped through
+    LOCAL_KERNELS (none declared: the local one). Raises ValueError for a kernel the local
+    target cannot stand in for, rather than running the notebook on the wrong one."""
+    declared = notebook.metadata.get("kernelspec", {}).get("name")
+    if declared is None:
+        return LOCAL_KERNEL
+    if declared not in LOCAL_KERNELS:
+        raise ValueError(
+            f"{path.name} declares the kernel {declared!r}; the local target runs "
+            f"{', '.join(sorted(LOCAL_KERNELS))}"
+        )
+    return LOCAL_KERNELS[declared]
 
 
 def kernel_environment(workspace_root: Path, settings: Mapping[str, str] | None = None):
@@ -83,7 +102,7 @@ def execute_notebook(
 
     client = NotebookClient(
         notebook,
-        kernel_name=KERNEL,
+        kernel_name=local_kernel(notebook, path),  # the declared kernel exists on AWS only
         timeout_func=remaining,
         resources={"metadata": {"path": str(path.parent)}},  # `import workshop` finds it
     )
