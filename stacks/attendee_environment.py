@@ -173,12 +173,12 @@ class AttendeeEnvironmentStack(cdk.Stack):
             self,
             "NotebookSecurityGroup",
             vpc=vpc,
-            description="Attendee notebooks: no inbound; outbound HTTPS and HTTP only",
+            description="Attendee notebooks: no inbound; outbound HTTPS only",
             allow_all_outbound=False,
         )
-        # git clones, pip and the AWS APIs are HTTPS; Amazon Linux 2's yum mirrors are HTTP.
+        # git clones, pip, conda, AL2023's dnf repositories and the AWS APIs are all HTTPS
+        # (Amazon Linux 2's yum mirrors needed HTTP; that platform is retired).
         security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS")
-        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "yum mirrors")
         return vpc, security_group
 
     # -- the labs, delivered with the environment -------------------------------------------------

@@ -111,7 +111,7 @@ def test_notebook_security_group_has_no_ingress_and_only_web_egress(three):
     ports = sorted(
         (rule["FromPort"], rule["ToPort"]) for rule in group["Properties"]["SecurityGroupEgress"]
     )
-    assert ports == [(80, 80), (443, 443)]
+    assert ports == [(443, 443)]  # AL2023's package repositories are HTTPS too
 
 
 def test_public_subnets_assign_no_public_ips(three):
