@@ -23,13 +23,16 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-# -- ECR: every image in the workshop's repositories ---------------------------------------------
+# -- ECR: every image in the workshop's repositories, except the stacks' own -------------------
 def _discover_images(d: Discovery, ecr: Any) -> Iterator[Resource]:
     for repository in d.pages(ecr, "describe_repositories", "repositories"):
         name, arn = repository["repositoryName"], repository["repositoryArn"]
         listed = d.call(ecr.list_tags_for_resource, resourceArn=arn).get("tags", [])
-        reason = d.scope.reason(name, {tag["Key"]: tag["Value"] for tag in listed})
-        if reason is None:
+        tags = {tag["Key"]: tag["Value"] for tag in listed}
+        reason = d.scope.reason(name, tags)
+        # The model-image stack's repository holds the image the BYOM endpoint and pipeline
+        # run: a mid-event clean-up must not empty it, and its stack empties it on deletion.
+        if reason is None or owned_by_stack(tags):
             continue
         digests = _digests(d, ecr, name)
         if digests:

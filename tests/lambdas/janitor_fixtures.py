@@ -705,6 +705,8 @@ def _seed_ecr(world: World) -> None:
         ("mlws-alice-images", [], 2),
         ("byom-models", [{"Key": "workshop", "Value": PREFIX}], 1),  # tagged workshop repo
         ("otherws-images", [{"Key": "workshop", "Value": OTHER}], 1),
+        # The model-image stack's repository: the deployed image stays until its stack goes.
+        ("mlws-model-image-repository", STACK_TAGS, 1),
     ):
         ecr.create_repository(repositoryName=repository, tags=tags)
         digests = []
@@ -721,7 +723,7 @@ def _seed_ecr(world: World) -> None:
             )
             digests.append(answer["image"]["imageId"]["imageDigest"])
         keys = [f"ecr-image:{repository}@{digest}" for digest in digests]
-        if repository.startswith(OTHER):
+        if repository.startswith(OTHER) or tags is STACK_TAGS:
             world.out_of_scope("ecr-images", *keys)
         else:
             world.in_scope("ecr-images", repository, *keys)
