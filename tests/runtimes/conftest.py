@@ -39,6 +39,16 @@ def xgboost_python() -> Path:
     return _venv_or_skip("xgboost-1.7-1")
 
 
+@pytest.fixture(scope="session")
+def bank_prepared(sklearn_python, tmp_path_factory) -> Path:
+    """The whole bank file prepared (workshop features) in the scikit-learn image."""
+    out = tmp_path_factory.mktemp("bank") / "prepared"
+    raw = DATA / "bank-marketing" / "bank-additional-full.csv"
+    assert_ran(run_on(sklearn_python, "training_code.bank.prepare", "--opt-ml",
+                      out.parent / "opt_ml", "--input", raw, "--output", out))  # fmt: skip
+    return out
+
+
 def run_on(python: Path, target: str, *args, script: bool = False) -> subprocess.CompletedProcess:
     """Run a program as SageMaker does (``python -m module``, or a script-mode entry point's
     path) with a runtime's interpreter, from the repository root as the code tarball's root."""

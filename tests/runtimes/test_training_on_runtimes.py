@@ -36,15 +36,6 @@ def bike_prepared(sklearn_python, tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def bank_prepared(sklearn_python, tmp_path_factory):
-    out = tmp_path_factory.mktemp("bank") / "prepared"
-    raw = DATA / "bank-marketing" / "bank-additional-full.csv"
-    assert_ran(run_on(sklearn_python, "training_code.bank.prepare", "--opt-ml",
-                      out.parent / "opt_ml", "--input", raw, "--output", out))  # fmt: skip
-    return out
-
-
 def test_bike_prepare_writes_splits_and_profile_on_sklearn_image(bike_prepared):
     for name in ("train", "validation", "test"):
         assert len(pd.read_csv(bike_prepared / name / f"{name}.csv")) > 0
