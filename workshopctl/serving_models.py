@@ -18,10 +18,12 @@ installs it once from the package index into ``.cache/runtimes/``, ~5 s); everyt
 optuna and numpy included, is the project's venv. ``tests/runtimes`` loads the artifacts in a
 venv of the serving image's own Python and libraries and predicts with them.
 
-Training takes ~20 s once per machine: the artifacts are cached under ``.cache/serving-models/``
-by a fingerprint of everything they are made from (programs, data, hyperparameters, tuning
-spec). The fingerprint, not the artifacts' bytes, is what the templates carry as asset hash, so
-templates depend only on code and config even if another machine's XGBoost writes other bytes.
+Training takes ~2 minutes once per machine (xgboost 1.7 defaults to a slower tree method
+than 3.x): the artifacts are cached under ``.cache/serving-models/`` by a fingerprint of
+everything they are made from (programs, data, hyperparameters, tuning spec, the serving
+xgboost's lock). The fingerprint, not the artifacts' bytes, is what the templates carry as
+asset hash, so templates depend only on code and config even if another machine's XGBoost
+writes other bytes.
 """
 
 from __future__ import annotations
