@@ -8,10 +8,22 @@ programs the local target and the pipelines run:
 * ``challenger`` — bank marketing, the best of the local Bayesian tuning (variant B);
 * ``byom``       — the bring-your-own container's decision tree on iris (Module 7).
 
-Training takes ~20 s once per machine: the artifacts are cached under ``.cache/serving-models/``
-by a fingerprint of everything they are made from (programs, data, hyperparameters, tuning
-spec). The fingerprint, not the artifacts' bytes, is what the templates carry as asset hash, so
-templates depend only on code and config even if another machine's XGBoost writes other bytes.
+The two XGBoost models are trained with the xgboost of the built-in algorithm that serves them
+(1.7.4 in 1.7-1, pinned in ``tests/runtimes/xgboost-1.7-1.txt``), not the project's own 3.x:
+that container reads model files of its own version and older, and a 3.x file is not even
+refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which 1.7 drops
+for its default 0.5, so every prediction shifts). The training programs run as subprocesses of this
+project's interpreter with that xgboost first on ``PYTHONPATH`` (``workshopctl/runtimes.py``
+installs it once from the package index into ``.cache/runtimes/``, ~5 s); everything else,
+optuna and numpy included, is the project's venv. ``tests/runtimes`` loads the artifacts in a
+venv of the serving image's own Python and libraries and predicts with them.
+
+Training takes ~2 minutes once per machine (xgboost 1.7 defaults to a slower tree method
+than 3.x): the artifacts are cached under ``.cache/serving-models/`` by a fingerprint of
+everything they are made from (programs, data, hyperparameters, tuning spec, the serving
+xgboost's lock). The fingerprint, not the artifacts' bytes, is what the templates carry as
+asset hash, so templates depend only on code and config even if another machine's XGBoost
+writes other bytes.
 """
 
 from __future__ import annotations
@@ -31,10 +43,12 @@ from workshopctl.local.ml_steps import (
     train_and_pack,
 )
 from workshopctl.local.workspace import Log, Workspace
+from workshopctl.runtimes import lock, package_overlay
 
 CACHE_ROOT = PROJECT_ROOT / ".cache" / "serving-models"
 FEATURE_SET = "workshop"  # what the endpoint's callers send: the workshop's prepared features
 BYOM_HYPERPARAMETERS = {"max_leaf_nodes": "8"}
+SERVING_RUNTIME = "xgboost-1.7-1"  # the lock of the built-in algorithm behind the A/B endpoint
 # Everything the artifacts are made from: a change to any of it rebuilds them.
 INPUTS = (
     "training_code/contract.py",
@@ -45,6 +59,7 @@ INPUTS = (
     "training_code/byom_scikit/train",
     "data/bank-marketing/bank-additional-full.csv",
     "workshopctl/serving_models.py",
+    f"tests/runtimes/{SERVING_RUNTIME}.txt",  # the xgboost version the models are written by
 )
 
 
@@ -102,13 +117,14 @@ def build_serving_artifacts(
 
 
 def _train_all(workspace: Workspace, out: Path, log: Log) -> None:
+    serving_xgboost = (package_overlay(lock(SERVING_RUNTIME), "xgboost"),)
     prepared = prepare_bank(workspace, FEATURE_SET, log)
     work = workspace.bucket("work") / "serving"
     channels = {"train": prepared / "train", "validation": prepared / "validation"}
     log("serving artifacts: champion (the workshop's XGBoost hyperparameters)")
     train_and_pack(
         "training_code.bank.train_xgboost", work / "champion", WORKSHOP_XGBOOST, channels,
-        out / "champion", log,
+        out / "champion", log, python_path=serving_xgboost,
     )  # fmt: skip
     log("serving artifacts: challenger (best of the local Bayesian tuning)")
     tuning = work / "tuning"
@@ -116,7 +132,7 @@ def _train_all(workspace: Workspace, out: Path, log: Log) -> None:
         "training_code.tuning.local_tuner",
         ["--train", channels["train"], "--validation", channels["validation"],
          "--output", tuning, "--job-prefix", "serving-challenger"],
-        log,
+        log, python_path=serving_xgboost,
     )  # fmt: skip
     (out / "challenger").mkdir(parents=True)
     shutil.copyfile(tuning / "best" / "model.tar.gz", out / "challenger" / "model.tar.gz")

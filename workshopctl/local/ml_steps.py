@@ -44,11 +44,21 @@ def stage_raw(workspace: Workspace, key: str) -> Path:
     return target
 
 
-def run_program(module: str, args: list[object], log: Log, *, cwd: Path = REPO_ROOT) -> list[str]:
+def run_program(
+    module: str,
+    args: list[object],
+    log: Log,
+    *,
+    cwd: Path = REPO_ROOT,
+    python_path: tuple[Path, ...] = (),
+) -> list[str]:
     """Run ``python -m module args`` (from the repo root unless ``cwd`` says otherwise, e.g. the
-    BYOM container's folder); stream output; raise on failure."""
+    BYOM container's folder); stream output; raise on failure. ``python_path`` goes first on
+    ``PYTHONPATH``, e.g. a package overlay that replaces the venv's xgboost for this run."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [*map(str, python_path), str(REPO_ROOT), env.get("PYTHONPATH")])
+    )
     env.setdefault("OMP_NUM_THREADS", "1")
     env["MPLBACKEND"] = "Agg"
     command = [sys.executable, "-m", module, *map(str, args)]
@@ -92,11 +102,18 @@ def stage_training_job(root: Path, hyperparameters: dict[str, str], channels: di
 
 
 def train_and_pack(
-    module: str, root: Path, hyperparameters: dict, channels: dict, model_key: Path, log: Log
+    module: str,
+    root: Path,
+    hyperparameters: dict,
+    channels: dict,
+    model_key: Path,
+    log: Log,
+    *,
+    python_path: tuple[Path, ...] = (),
 ) -> Path:
     """Run a training job, then pack its model dir as SageMaker would; returns the tarball."""
     stage_training_job(root, hyperparameters, channels)
-    run_program(module, ["--opt-ml", root], log)
+    run_program(module, ["--opt-ml", root], log, python_path=python_path)
     tarball = model_key / "model.tar.gz"
     run_program("training_code.contract", ["pack-model", root / "model", tarball], log)
     return tarball

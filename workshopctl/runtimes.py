@@ -1,0 +1,174 @@
+"""The Python libraries of the SageMaker runtimes we ship code to, reproduced on this machine.
+
+Each runtime has a lock file in ``tests/runtimes/`` (``sklearn-1.4-2.txt``,
+``xgboost-1.7-1.txt``): the versions of numpy, pandas, scikit-learn, scipy and xgboost that
+AWS's image ships, as read from the image's published build files, plus header lines naming
+the platform of ``platforms.yaml``, the image id and the image's Python minor version.
+
+Two things are built from a lock, each once per machine and cached under ``.cache/runtimes/``:
+
+* :func:`runtime_venv` — a virtual environment with an interpreter of the image's Python minor
+  version and the locked libraries, where the tests run the real programs;
+* :func:`package_overlay` — one locked package (xgboost) installed into a folder to put first
+  on ``PYTHONPATH`` of this project's own interpreter; the serving models are trained with it
+  so that the built-in algorithm's serving container can read them (see serving_models.py).
+
+Both install from the package index with ``pip --only-binary=:all:`` (no compiler, no other
+download site). Pure Python: no CDK, no boto3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workshopctl.config import PROJECT_ROOT
+
+LOCKS_DIR = PROJECT_ROOT / "tests" / "runtimes"
+CACHE_ROOT = PROJECT_ROOT / ".cache" / "runtimes"
+PIP_TIMEOUT_SECONDS = 900
+_HEADER = re.compile(r"^#\s*(platform|image|python):\s*(\S+)\s*$")
+_PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)")
+
+
+class RuntimeUnavailable(RuntimeError):
+    """The runtime cannot be reproduced here (no interpreter of its Python version)."""
+
+
+@dataclass(frozen=True)
+class RuntimeLock:
+    """One lock file: which platform it reproduces and the exact versions it pins."""
+
+    name: str  # the file's stem, e.g. "xgboost-1.7-1"
+    path: Path
+    platform: str  # a key of workshopctl/platforms.yaml
+    image: str  # that entry's identifier, e.g. "1.7-1"
+    python: str  # the image's Python minor version, e.g. "3.9"
+    pins: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Short sha256 of the file: a changed pin gets a fresh cache entry."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
+
+
+def read_lock(path: Path) -> RuntimeLock:
+    """Parse a lock file; its ``# platform:``, ``# image:`` and ``# python:`` lines are required."""
+    headers: dict[str, str] = {}
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if header := _HEADER.match(line):
+            headers[header.group(1)] = header.group(2)
+        elif pin := _PIN.match(line.strip()):
+            pins[pin.group(1).lower()] = pin.group(2)
+    missing = {"platform", "image", "python"} - headers.keys()
+    if missing:
+        raise ValueError(f"{path}: missing header line(s) {sorted(missing)}")
+    return RuntimeLock(
+        path.stem, path, headers["platform"], headers["image"], headers["python"], pins
+    )
+
+
+def locks(folder: Path = LOCKS_DIR) -> list[RuntimeLock]:
+    """Every runtime lock of the project."""
+    return [read_lock(path) for path in sorted(folder.glob("*.txt"))]
+
+
+def lock(name: str) -> RuntimeLock:
+    """The lock file ``tests/runtimes/<name>.txt``."""
+    return read_lock(LOCKS_DIR / f"{name}.txt")
+
+
+def find_interpreter(minor: str) -> Path | None:
+    """An interpreter of Python ``minor`` (e.g. "3.9"): pyenv's versions first, then PATH.
+
+    pyenv's ``python3.X`` shims exist for every installed version but fail unless that version
+    is selected, so each candidate is asked for its version before it is used.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    installed = (pyenv_root / "versions").glob(f"{minor}.*/bin/python{minor}")
+    candidates = sorted(installed, reverse=True)
+    on_path = shutil.which(f"python{minor}")
+    candidates += [Path(on_path)] if on_path else []
+    for candidate in candidates:
+        probe = subprocess.run(
+            [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0 and probe.stdout.strip() == minor:
+            return candidate
+    return None
+
+
+def runtime_venv(runtime: RuntimeLock, cache_root: Path = CACHE_ROOT) -> Path:
+    """The Python executable of a venv reproducing ``runtime``, built on first use (~40 s).
+
+    Cached in ``<cache_root>/<name>-<digest of the lock file>/``; built in a scratch folder and
+    renamed into place, so an interrupted build leaves no half-made venv behind.
+    """
+    folder = cache_root / f"{runtime.name}-{runtime.digest}"
+    python = folder / "bin" / "python"
+    if (folder / "DONE").exists():
+        return python
+    interpreter = find_interpreter(runtime.python)
+    if interpreter is None:
+        raise RuntimeUnavailable(
+            f"no Python {runtime.python} interpreter (needed for {runtime.name}): install it "
+            f"(e.g. `pyenv install {runtime.python}`) or put python{runtime.python} on PATH"
+        )
+    cache_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_root, prefix=f".{runtime.name}-") as scratch:
+        staging = Path(scratch) / "venv"
+        _run([str(interpreter), "-m", "venv", str(staging)])
+        _pip_install(staging / "bin" / "python", ["-r", str(runtime.path)])
+        (staging / "DONE").write_text(f"{runtime.path.name} {runtime.digest}\n")
+        # A venv finds its site-packages relative to its own folder: moving it is safe as long
+        # as it is only ever run as `<folder>/bin/python` (its scripts' shebangs are not).
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    return python
+
+
+def package_overlay(runtime: RuntimeLock, package: str, cache_root: Path = CACHE_ROOT) -> Path:
+    """A folder holding only ``package`` at the version ``runtime`` pins, built on first use.
+
+    Put first on ``PYTHONPATH``, it replaces the project's own copy of that package for one
+    subprocess; its dependencies come from the project's venv (``--no-deps``).
+    """
+    version = runtime.pins[package]
+    folder = cache_root / f"overlay-{package}-{version}"
+    if (folder / "DONE").exists():
+        return folder
+    cache_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_root, prefix=f".overlay-{package}-") as scratch:
+        staging = Path(scratch) / "overlay"
+        requirement = f"{package}=={version}"
+        _pip_install(Path(sys.executable), ["--no-deps", "--target", str(staging), requirement])
+        (staging / "DONE").write_text(f"{package}=={version} from {runtime.path.name}\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    return folder
+
+
+def _pip_install(python: Path, args: list[str]) -> None:
+    _run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--only-binary=:all:", *args],
+    )  # fmt: skip
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
