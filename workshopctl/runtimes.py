@@ -1,6 +1,6 @@
 """The Python libraries of the SageMaker runtimes we ship code to, reproduced on this machine.
 
-Each runtime has a lock file in ``tests/runtimes/`` (``sklearn-1.4-2.txt``,
+Each runtime has a lock file in ``workshopctl/runtime_locks/`` (``sklearn-1.4-2.txt``,
 ``xgboost-1.7-1.txt``): the versions of numpy, pandas, scikit-learn, scipy and xgboost that
 AWS's image ships, as read from the image's published build files, plus header lines naming
 the platform of ``platforms.yaml``, the image id and the image's Python minor version.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from workshopctl.config import PROJECT_ROOT
 
-LOCKS_DIR = PROJECT_ROOT / "tests" / "runtimes"
+LOCKS_DIR = Path(__file__).with_name("runtime_locks")
 CACHE_ROOT = PROJECT_ROOT / ".cache" / "runtimes"
 PIP_TIMEOUT_SECONDS = 900
 _HEADER = re.compile(r"^#\s*(platform|image|python):\s*(\S+)\s*$")
@@ -82,7 +82,7 @@ def locks(folder: Path = LOCKS_DIR) -> list[RuntimeLock]:
 
 
 def lock(name: str) -> RuntimeLock:
-    """The lock file ``tests/runtimes/<name>.txt``."""
+    """The lock file ``workshopctl/runtime_locks/<name>.txt``."""
     return read_lock(LOCKS_DIR / f"{name}.txt")
 
 

@@ -9,13 +9,13 @@ programs the local target and the pipelines run:
 * ``byom``       — the bring-your-own container's decision tree on iris (Module 7).
 
 The two XGBoost models are trained with the xgboost of the built-in algorithm that serves them
-(1.7.4 in 1.7-1, pinned in ``tests/runtimes/xgboost-1.7-1.txt``), not the project's own 3.x:
-that container reads model files of its own version and older, and a 3.x file is not even
-refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which 1.7 drops
+(1.7.4 in 1.7-1, pinned in ``workshopctl/runtime_locks/xgboost-1.7-1.txt``), not the project's
+own 3.x: that container reads model files of its own version and older, and a 3.x file is not
+even refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which 1.7 drops
 for its default 0.5, so every prediction shifts). The training programs run as subprocesses of this
 project's interpreter with that xgboost first on ``PYTHONPATH`` (``workshopctl/runtimes.py``
 installs it once from the package index into ``.cache/runtimes/``, ~5 s); everything else,
-optuna and numpy included, is the project's venv. ``tests/runtimes`` loads the artifacts in a
+optuna and numpy included, is the project's venv. ``tests/runtimes/`` loads the artifacts in a
 venv of the serving image's own Python and libraries and predicts with them.
 
 Training takes ~2 minutes once per machine (xgboost 1.7 defaults to a slower tree method
@@ -59,7 +59,8 @@ INPUTS = (
     "training_code/byom_scikit/train",
     "data/bank-marketing/bank-additional-full.csv",
     "workshopctl/serving_models.py",
-    f"tests/runtimes/{SERVING_RUNTIME}.txt",  # the xgboost version the models are written by
+    # the xgboost version the models are written by
+    f"workshopctl/runtime_locks/{SERVING_RUNTIME}.txt",
 )
 
 
