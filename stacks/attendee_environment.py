@@ -103,6 +103,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
             else:
                 self.notebooks[attendee] = self._notebook(attendee, role, policies)
         self.workshop_parameter = self._workshop_parameter()
+        # Other stacks' policies name the domain's members: a named export keeps the ids of
+        # their wildcard findings known before synthesis (see nag.acknowledge_wildcards).
+        self.studio_domain_id = (
+            self.export_value(self.domain.attr_domain_id, name=f"{self.stack_name}:StudioDomainId")
+            if self.studio
+            else None
+        )
         if self.studio:
             self._studio_home_teardown()
         self._outputs()

@@ -77,6 +77,9 @@ class GuardrailsStack(cdk.Stack):
         if notebooks and config.guardrails.nightly_notebook_stop:
             self._nightly_notebook_stop(attendee_environment)
         self._data_lake = data_lake
+        self._studio_domain_id = (
+            attendee_environment.studio_domain_id if attendee_environment else None
+        )
         janitor_role = self._janitor_role()
         self.janitor = self._janitor_function(
             "Janitor", "handler.handler", janitor_role,
@@ -225,6 +228,17 @@ class GuardrailsStack(cdk.Stack):
             )
 
     # -- the janitor ---------------------------------------------------------------------------
+    def _studio_members(self) -> list[str]:
+        """Studio apps, spaces and user profiles are named under their domain's id
+        (``app/<domain-id>/<profile>/<type>/<name>``), never ``<prefix>-*``, and apps carry no
+        workshop tag: the workshop domain's id is their scope."""
+        if self._studio_domain_id is None:
+            return []
+        domain = self._studio_domain_id
+        return [
+            self._sagemaker_arn(kind, f"{domain}/*") for kind in ("app", "space", "user-profile")
+        ]
+
     def _janitor_role(self) -> iam.IRole:
         prefix = self._config.prefix
         curated = self._data_lake.exports.curated_bucket_arn
@@ -302,6 +316,7 @@ class GuardrailsStack(cdk.Stack):
                         *by_name,
                         *(self._sagemaker_arn(kind, f"{prefix}-*") for kind in SAGEMAKER_STOPPABLE),
                         self._sagemaker_arn("pipeline", f"{prefix}-*/execution/*"),
+                        *self._studio_members(),
                     ],
                 ),
                 why_names,

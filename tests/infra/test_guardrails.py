@@ -155,3 +155,23 @@ def test_session_end_runs_the_janitor_with_apply_once(synth, guardrails):
     (schedule,) = session_end_schedules(template)
     assert schedule["ScheduleExpression"] == "at(2026-12-01T16:00:00)"
     assert json.loads(schedule["Target"]["Input"]) == {"apply": True}
+
+
+def test_janitor_may_delete_untagged_studio_members_of_the_workshop_domain_only(synth):
+    """Studio names apps, spaces and profiles under the domain id, and apps carry no workshop
+    tag: neither the prefix nor the tag would reach them (evaluated with the assembly)."""
+    from workshopctl.cloud_assembly import CloudAssembly
+
+    studio = synth(attendees=["ada", "grace", "linus"], attendee_environment__environment="studio")
+    assembly = CloudAssembly(studio.outdir)
+    (janitor,) = (r for r in assembly.roles.values() if "JanitorRole" in r.name)
+    (domain,) = assembly.resources("AWS::SageMaker::Domain")
+    arn = f"arn:aws:sagemaker:{assembly.region}:{assembly.account}"
+    for kind, member in (
+        ("DeleteApp", "app/{}/mlws-ada/jupyterlab/default"),
+        ("DeleteSpace", "space/{}/mlws-ada-space"),
+        ("DeleteUserProfile", "user-profile/{}/mlws-ada"),
+    ):
+        ours = assembly.decide(janitor, f"sagemaker:{kind}", f"{arn}:{member.format(domain.name)}")
+        theirs = assembly.decide(janitor, f"sagemaker:{kind}", f"{arn}:{member.format('d-other')}")
+        assert ours and not theirs, (kind, ours.reason, theirs.reason)
