@@ -17,7 +17,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ nag-report: synth ## list every cdk-nag acknowledgement with its reason
 
 diff: setup ## what a deploy would change in the account of the shell's credentials
 	$(CDK) diff --all
+
+preflight: setup ## quotas, region, bootstrap, cost tag, platforms vs the event's needs (PREFLIGHT_ARGS="--offline quotas.json", "--request", "--fix")
+	$(PY) -m workshopctl preflight $(PREFLIGHT_ARGS)
 
 deploy: synth ## checks credentials and quotas, bootstraps if needed, deploys stacks in parallel (DEPLOY_ARGS="-c key=value")
 	$(PY) -m workshopctl deploy $(DEPLOY_ARGS)
