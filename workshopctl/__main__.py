@@ -1,5 +1,5 @@
-"""``python -m workshopctl``: the organiser's commands (all but ``janitor`` and ``deploy`` need
-no AWS account)."""
+"""``python -m workshopctl``: the organiser's commands (all but ``janitor``, ``deploy`` and
+``residue`` need no AWS account)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
+from workshopctl.residue import add_parser as add_residue_command
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_janitor_commands(commands)
     add_deploy_command(commands)
+    add_residue_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
