@@ -17,7 +17,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -79,9 +79,11 @@ deploy: synth ## checks credentials and quotas, bootstraps if needed, deploys st
 janitor: setup ## dry run: what attendees left in the account, with hourly cost (deletes nothing)
 	$(PY) -m workshopctl janitor
 
-destroy: setup ## janitor --apply, then delete every stack (with retention=destroy nothing billable remains)
-	$(PY) -m workshopctl janitor --apply
-	$(CDK) destroy --all --force
+destroy: setup ## janitor --apply, cdk destroy --all (times per stack), then the residue scan: exit 1 if anything remains
+	$(PY) -m workshopctl destroy
+
+residue: setup ## after a destroy: what the workshop left in the account, as a table (read-only)
+	$(PY) -m workshopctl residue
 
 cost: setup ## estimated cost per attendee-hour of the config, from the price table
 	$(PY) -m workshopctl cost

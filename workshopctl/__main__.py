@@ -1,5 +1,5 @@
-"""``python -m workshopctl``: the organiser's commands (all but ``janitor``, ``deploy`` and a live
-``preflight`` need no AWS account)."""
+"""``python -m workshopctl``: the organiser's commands (all but ``janitor``, ``deploy``,
+``destroy``, ``residue`` and a live ``preflight`` need no AWS account)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import yaml
 from workshopctl import platforms
 from workshopctl.config import ConfigError, load_project_config
 from workshopctl.deploy import add_parser as add_deploy_command
+from workshopctl.destroy import add_parser as add_destroy_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
 from workshopctl.preflight import add_parser as add_preflight_command
+from workshopctl.residue import add_parser as add_residue_command
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     add_janitor_commands(commands)
     add_deploy_command(commands)
     add_preflight_command(commands)
+    add_destroy_command(commands)
+    add_residue_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

@@ -54,6 +54,14 @@ def deploy_command(
     return command
 
 
+def destroy_command(*, context: Sequence[str] = ()) -> list[str]:
+    """``cdk destroy --all --force``: every stack, dependants first, without asking."""
+    command = [*CDK, "destroy", "--all", "--force"]
+    for pair in context:
+        command += ["-c", pair]
+    return command
+
+
 def stack_concurrency(cloud_assembly: Path) -> int:
     """How many stacks can deploy at once: the widest level of the stacks' dependency graph in
     ``cdk.out/manifest.json`` (level = longest chain of dependencies below a stack)."""

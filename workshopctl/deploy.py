@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -33,6 +35,7 @@ from workshopctl.cdk_cli import (
 )
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
+from workshopctl.stack_timings import report as stack_times
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"
 # What to say, per service, besides "request more", when a quota blocks the deploy.
@@ -107,7 +110,12 @@ def run_deploy(
     command = deploy_command(
         concurrency=concurrency, require_approval=args.require_approval, context=args.context
     )
-    return runner(command, extra_env)
+    since, started = datetime.now(UTC), time.monotonic()
+    code = runner(command, extra_env)
+    # Each stack's wall time (issue 18.5), from CloudFormation's events of this run.
+    wall = time.monotonic() - started
+    print(stack_times(session, region, config.prefix, since, "deploy", wall), flush=True)
+    return code
 
 
 def _split_pair(pair: str) -> tuple[str, str]:
