@@ -73,6 +73,13 @@ class GuardrailsStack(cdk.Stack):
         )
         self.alerts_topic = self._alerts_topic()
         self._budget()
+        if not config.budget.alert_emails:
+            # Synth warns (cdk synth prints it): with no address, alerts reach only the topic.
+            cdk.Annotations.of(self).add_warning_v2(
+                "workshop:budget-alert-emails",
+                "budget.alert_emails is empty: budget and alarm alerts reach nobody; set it, "
+                "e.g. -c budget.alert_emails='[\"organiser@example.org\"]'",
+            )
         notebooks = attendee_environment.notebooks if attendee_environment else {}
         if notebooks and config.guardrails.nightly_notebook_stop:
             self._nightly_notebook_stop(attendee_environment)

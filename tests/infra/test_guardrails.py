@@ -175,3 +175,19 @@ def test_janitor_may_delete_untagged_studio_members_of_the_workshop_domain_only(
         ours = assembly.decide(janitor, f"sagemaker:{kind}", f"{arn}:{member.format(domain.name)}")
         theirs = assembly.decide(janitor, f"sagemaker:{kind}", f"{arn}:{member.format('d-other')}")
         assert ours and not theirs, (kind, ours.reason, theirs.reason)
+
+
+def test_synth_warns_when_alerts_reach_nobody(synth):
+    """An empty budget.alert_emails deploys, but nobody hears the budget or the alarms."""
+
+    def warnings(outdir) -> list[str]:
+        metadata = json.loads((outdir / f"{STACK}.metadata.json").read_text())
+        return [
+            str(entry["data"])
+            for entry in metadata.get(f"/{STACK}", [])
+            if entry["type"] == "aws:cdk:warning"
+        ]
+
+    assert any("alert_emails is empty" in w for w in warnings(synth().outdir))
+    heard = synth(budget__monthly_usd=250, budget__alert_emails=["ops@example.org"])
+    assert not any("alert_emails" in w for w in warnings(heard.outdir))
