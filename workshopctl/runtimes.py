@@ -81,6 +81,15 @@ def locks(folder: Path = LOCKS_DIR) -> list[RuntimeLock]:
     return [read_lock(path) for path in sorted(folder.glob("*.txt"))]
 
 
+# The BYOM container's own requirements are its lock: the image installs exactly this file.
+BYOM_LOCK = PROJECT_ROOT / "training_code" / "byom_scikit" / "requirements.txt"
+
+
+def byom_lock() -> RuntimeLock:
+    """The bring-your-own container's runtime (its base image's Python, its pinned wheels)."""
+    return read_lock(BYOM_LOCK)
+
+
 def lock(name: str) -> RuntimeLock:
     """The lock file ``workshopctl/runtime_locks/<name>.txt``."""
     return read_lock(LOCKS_DIR / f"{name}.txt")

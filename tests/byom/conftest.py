@@ -23,13 +23,15 @@ IRIS_SETOSA = "5.1,3.5,1.4,0.2"
 IRIS_VIRGINICA = "6.2,3.4,5.4,2.3"
 
 
-def run_train(opt_ml: Path, hyperparameters: dict | None = None) -> subprocess.CompletedProcess:
+def run_train(
+    opt_ml: Path, hyperparameters: dict | None = None, python: str = sys.executable
+) -> subprocess.CompletedProcess:
     if hyperparameters is not None:
         config = opt_ml / "input" / "config"
         config.mkdir(parents=True, exist_ok=True)
         (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     return subprocess.run(
-        [sys.executable, str(BYOM_DIR / "train"), "--opt-ml", str(opt_ml)],
+        [python, str(BYOM_DIR / "train"), "--opt-ml", str(opt_ml)],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -53,11 +55,18 @@ def free_port() -> int:
 class ServerProcess:
     """``serve`` as a subprocess on a free 127.0.0.1 port, logs in a file."""
 
-    def __init__(self, opt_ml: Path, log_path: Path, env: dict | None = None, workers: int = 2):
+    def __init__(
+        self,
+        opt_ml: Path,
+        log_path: Path,
+        env: dict | None = None,
+        workers: int = 2,
+        python: str = sys.executable,
+    ):
         self.port = free_port()
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        command = [sys.executable, str(BYOM_DIR / "serve"), "--opt-ml", str(opt_ml)]
+        command = [python, str(BYOM_DIR / "serve"), "--opt-ml", str(opt_ml)]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
         self.process = subprocess.Popen(
             command, env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT
