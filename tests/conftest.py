@@ -74,3 +74,11 @@ def resources_of(template: Mapping[str, Any], resource_type: str) -> dict[str, d
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == resource_type
     }
+
+
+def use_dummy_credentials(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
+    """Credentials moto and Stubber accept, and no profile of the machine's own."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

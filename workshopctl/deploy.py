@@ -33,6 +33,7 @@ from workshopctl.cdk_cli import (
     run_in_project,
     stack_concurrency,
 )
+from workshopctl.cli_options import add_account_options
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 from workshopctl.stack_timings import report as stack_times
@@ -53,15 +54,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    deploy.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a workshop config key, as for `cdk deploy -c` (repeatable)",
-    )
-    deploy.add_argument("--region", help="AWS region (default: the config's, then the shell's)")
+    add_account_options(deploy)
     deploy.add_argument(
         "--require-approval",
         choices=APPROVAL_LEVELS,

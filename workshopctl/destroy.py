@@ -21,6 +21,7 @@ import boto3
 from lambdas.janitor.aws import Clients
 from workshopctl import janitor_cli, residue
 from workshopctl.cdk_cli import Runner, destroy_command, run_in_project
+from workshopctl.cli_options import add_account_options
 from workshopctl.config import load_project_config
 from workshopctl.stack_timings import report as stack_times
 
@@ -33,15 +34,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--region", help="AWS region (default: the config's, then the shell's)")
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a workshop config key, passed to `cdk destroy -c` (repeatable)",
-    )
+    add_account_options(parser, cdk_verb="destroy")
     parser.set_defaults(handler=run_destroy)
 
 

@@ -21,6 +21,7 @@ from lambdas.janitor.aws import Clients
 from lambdas.janitor.janitor import clean, discover
 from lambdas.janitor.model import Report, Scope
 from lambdas.janitor.prices import Prices, format_usd, load_prices, sum_known
+from workshopctl.cli_options import add_region
 from workshopctl.config import WorkshopConfig, load_project_config
 from workshopctl.datasets import CSV_DATASETS, NAMED_QUERIES
 
@@ -53,7 +54,7 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="every resource of the janitor's kinds, not just the workshop's (dedicated account)",
     )
-    janitor.add_argument("--region", help="AWS region (default: the config's, then the shell's)")
+    add_region(janitor)
     janitor.add_argument(
         "--bucket",
         action="append",

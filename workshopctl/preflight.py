@@ -43,6 +43,7 @@ from workshopctl.account_checks import (
     bootstrap_version,
     caller_account,
 )
+from workshopctl.cli_options import add_account_options
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 
@@ -419,15 +420,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    preflight.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a workshop config key, as for `cdk deploy -c` (repeatable)",
-    )
-    preflight.add_argument("--region", help="AWS region (default: the config's, then the shell's)")
+    add_account_options(preflight)
     preflight.add_argument(
         "--offline",
         metavar="QUOTAS.json",

@@ -39,6 +39,7 @@ from lambdas.janitor.aws import Calls, Clients, error_text
 from lambdas.janitor.data_kinds import SAGEMAKER_LOGS
 from lambdas.janitor.model import TAG_KEY
 from lambdas.janitor.prices import Prices, format_usd, load_prices, sum_known
+from workshopctl.cli_options import add_region
 from workshopctl.config import PROJECT_ROOT, load_project_config
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"
@@ -695,7 +696,7 @@ def add_parser(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--region", help="AWS region (default: the config's, then the shell's)")
+    add_region(parser)
     parser.add_argument(
         "--cdk-out", default=str(CDK_OUT), help="the cloud assembly whose assets to look for"
     )

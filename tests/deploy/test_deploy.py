@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.conftest import use_dummy_credentials
 from workshopctl import deploy
 from workshopctl.account_checks import BOOTSTRAP_VERSION_PARAMETER
 from workshopctl.cdk_cli import deploy_command, stack_concurrency
@@ -26,14 +27,7 @@ CODEBUILD_QUOTA = "Concurrently running builds for Linux/Small environment"
 
 @pytest.fixture(autouse=True)
 def dummy_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_dummy_credentials(monkeypatch, REGION)
     # No cdk.out: the checks must not depend on a synth someone ran in this tree.
     monkeypatch.setattr(deploy, "CDK_OUT", tmp_path / "no-cdk.out")
 

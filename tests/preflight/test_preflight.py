@@ -22,6 +22,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.conftest import use_dummy_credentials
 from workshopctl import platforms, preflight
 from workshopctl.__main__ import main
 from workshopctl.account_checks import BOOTSTRAP_VERSION_PARAMETER
@@ -37,14 +38,7 @@ TODAY = date(2026, 12, 3)
 
 @pytest.fixture(autouse=True)
 def dummy_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_dummy_credentials(monkeypatch, REGION)
 
 
 @pytest.fixture
