@@ -26,7 +26,6 @@ policies, cross-account requests, ``Date*`` and ``IpAddress`` operators (they ra
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -357,8 +356,3 @@ def evaluate(
     if allowed:
         return Decision(True, f"allowed by {', '.join(allowed)}", tuple(allowed))
     return Decision(False, "no statement allows it (implicit deny)")
-
-
-def action_exists_in(pattern: str, actions: Iterable[str]) -> list[str]:
-    """The actions among ``actions`` that an Action pattern covers (case-insensitive)."""
-    return [a for a in actions if fnmatch.fnmatchcase(a.lower(), pattern.lower())]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.cloud_assembly import CloudAssembly, Role
 from workshopctl.config import WorkshopConfig, config_from_context
 
 CONFIGS = {
@@ -31,6 +31,24 @@ class Deployed:
     name: str
     config: WorkshopConfig
     assembly: CloudAssembly
+
+    def attendee_role(self, attendee: str) -> Role:
+        """The role the attendee's notebook (or Studio profile) and jobs run as."""
+        workspace = self.config.notebook_name(attendee)
+        for notebook in self.assembly.resources("AWS::SageMaker::NotebookInstance"):
+            if notebook.name == workspace:
+                return self.assembly.role(notebook.properties["RoleArn"])
+        for profile in self.assembly.resources("AWS::SageMaker::UserProfile"):
+            if profile.name == workspace:
+                return self.assembly.role(profile.properties["UserSettings"]["ExecutionRole"])
+        raise AssertionError(f"no notebook or profile for {attendee}")
+
+    def bucket(self, logical_prefix: str) -> str:
+        """The physical name of the data lake's bucket whose logical id starts so."""
+        for bucket in self.assembly.resources("AWS::S3::Bucket"):
+            if bucket.logical_id.startswith(logical_prefix):
+                return bucket.name
+        raise AssertionError(f"no bucket {logical_prefix}")
 
 
 def _deployed(synth, name: str, overrides: dict) -> Deployed:

@@ -9,16 +9,12 @@ Authorization Reference (parliament's copy), filled with the names the program a
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import parliament
-
+from tests.contracts import service_reference
 from tests.contracts.conftest import Deployed
 from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT
 
@@ -252,12 +248,10 @@ def _notebook_lifecycle(deployed: Deployed) -> Program | None:
     labs = re.search(r"\bLABS_S3_URI='s3://([^/]+)/([^']+)'", scripts)
     parameter = re.search(r"\bWORKSHOP_SSM_PARAMETER='?(/[^'\s]+)", scripts)
     assert labs and parameter, "the rendered lifecycle scripts changed: update this reader"
-    from tests.contracts.test_attendee_isolation import attendee_role
-
     return Program(
         "notebook lifecycle",
         (),
-        attendee_role(deployed, deployed.config.attendee_names[0]).arn,
+        deployed.attendee_role(deployed.config.attendee_names[0]).arn,
         {
             "BucketName": labs.group(1),
             "ObjectName": labs.group(2),
@@ -269,13 +263,11 @@ def _notebook_lifecycle(deployed: Deployed) -> Program | None:
 
 def _labs_helper(deployed: Deployed) -> Program:
     """The labs' helper, run by the first attendee as their own role."""
-    from tests.contracts.test_attendee_isolation import attendee_role
-
     assembly, config = deployed.assembly, deployed.config
     attendee = config.attendee_names[0]
-    role = attendee_role(deployed, attendee)
+    role = deployed.attendee_role(attendee)
     own = f"{config.prefix}-{attendee}-bank-xgb-1"
-    curated = next(b.name for b in assembly.resources("AWS::S3::Bucket") if "Curated" in b.path)
+    curated = deployed.bucket("CuratedBucket")
     repositories = list(assembly.resources("AWS::ECR::Repository"))
     return Program(
         "labs helper",
@@ -325,17 +317,10 @@ def _labs_helper(deployed: Deployed) -> Program:
 
 
 # -- resources from the Service Authorization Reference ------------------------------------------
-@cache
-def _service_reference() -> dict[str, dict]:
-    path = os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json")
-    with open(path) as handle:
-        return {service["prefix"]: service for service in json.load(handle)}
-
-
 def resource_for(action: str, names: Mapping[str, str], region: str, account: str) -> str:
     """The ARN ``action`` is authorized against, or ``*`` for an action with no resource."""
     prefix, privilege = action.split(":")
-    service = _service_reference()[prefix]
+    service = service_reference.services()[prefix]
     entry = next(p for p in service["privileges"] if p["privilege"] == privilege)
     types = [t["resource_type"] for t in entry["resource_types"] if t["resource_type"]]
     if not types:

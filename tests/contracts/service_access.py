@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshopctl.cloud_assembly import CloudAssembly, Resource
-from workshopctl.local.pipeline_expressions import parse_path
+from workshopctl.local.pipeline_expressions import ExpressionError, parse_path, walk
 
 RUN = "run-1"  # a value only known at run time (an execution id, a generated job name)
 
@@ -151,23 +151,11 @@ class _Definition:
             if segments[2:4] == ["ModelArtifacts", "S3ModelArtifacts"]:
                 output = self.value(step["Arguments"]["OutputDataConfig"]["S3OutputPath"])
                 return f"{output}/{RUN}/output/model.tar.gz"
-            node: Any = step["Arguments"]
-            for segment in segments[2:]:
-                node = _child(node, segment)
-                if node is None:
-                    return RUN
-            return self.value(node)
+            try:  # the step's own arguments, walked as the local runner walks them
+                return self.value(walk(step["Arguments"], segments[2:], path))
+            except ExpressionError:
+                return RUN  # a property only the run produces (a job name, a metric)
         return RUN
-
-
-def _child(node: Any, segment: str | int) -> Any:
-    if isinstance(node, Mapping):
-        return node.get(segment)
-    if isinstance(node, list) and isinstance(segment, int):
-        return node[segment] if segment < len(node) else None
-    if isinstance(node, list):
-        return next((i for i in node if segment in i.values()), None)
-    return None
 
 
 def _flatten(steps: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -184,9 +172,7 @@ def pipeline_accesses(assembly: CloudAssembly) -> Iterator[Access]:
     ``S3Prefix`` inputs), writes its outputs and pulls private images.
     (https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html,
     https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html)"""
-    for pipeline in assembly.resources("AWS::SageMaker::Pipeline"):
-        body = pipeline.properties["PipelineDefinition"]["PipelineDefinitionBody"]
-        definition = _Definition(json.loads(body))
+    for pipeline, definition in _definitions(assembly):
         caller = pipeline.properties["RoleArn"]
         for step in definition.steps.values():
             where = f"{pipeline.name}/{step['Name']}"
@@ -211,16 +197,9 @@ def _step_accesses(
         yield pass_role(caller, role, "sagemaker.amazonaws.com", f"{where} runs as its role")
         yield from image_pull(assembly, role, args["AppSpecification"]["ImageUri"], where)
         for item in args.get("ProcessingInputs", []):
-            s3 = item.get("S3Input")
-            if s3:
-                uri = value(s3["S3Uri"])
-                yield from s3_read(
-                    assembly,
-                    role,
-                    uri,
-                    f"{where} input {item['InputName']}",
-                    prefix=s3.get("S3DataType") == "S3Prefix",
-                )
+            if "S3Input" in item:
+                why = f"{where} input {item['InputName']}"
+                yield from _read_source(assembly, definition, role, item["S3Input"], why)
         for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
             uri = value(item["S3Output"]["S3Uri"])
             yield from s3_write(assembly, role, uri, f"{where} output {item['OutputName']}")
@@ -243,13 +222,8 @@ def _step_accesses(
             yield from image_pull(assembly, role, value(image), where)
         for channel in spec.get("InputDataConfig", []):
             source = channel["DataSource"]["S3DataSource"]
-            yield from s3_read(
-                assembly,
-                role,
-                value(source["S3Uri"]),
-                f"{where} channel {channel['ChannelName']}",
-                prefix=source["S3DataType"] == "S3Prefix",
-            )
+            why = f"{where} channel {channel['ChannelName']}"
+            yield from _read_source(assembly, definition, role, source, why)
         hyperparameters = spec.get("HyperParameters") or spec.get("StaticHyperParameters") or {}
         code = hyperparameters.get("sagemaker_submit_directory")
         if code:
@@ -269,13 +243,7 @@ def _step_accesses(
         role = definition.steps[model_step]["Arguments"]["ExecutionRoleArn"]
         yield Access(caller, "sagemaker:CreateTransformJob", f"{arn}:transform-job/{job}", where)
         source = args["TransformInput"]["DataSource"]["S3DataSource"]
-        yield from s3_read(
-            assembly,
-            role,
-            value(source["S3Uri"]),
-            f"{where} input",
-            prefix=source["S3DataType"] == "S3Prefix",
-        )
+        yield from _read_source(assembly, definition, role, source, f"{where} input")
         output = value(args["TransformOutput"]["S3OutputPath"])
         yield from s3_write(assembly, role, output, f"{where} output")
     elif kind == "RegisterModel":
@@ -288,11 +256,27 @@ def _step_accesses(
         )
 
 
-def registered_model_data(assembly: CloudAssembly) -> Iterator[tuple[str, str, str]]:
-    """(model package group, model data URI, image) of every RegisterModel step."""
+def _read_source(
+    assembly: CloudAssembly,
+    definition: _Definition,
+    role: str,
+    source: Mapping[str, Any],
+    why: str,
+) -> Iterator[Access]:
+    """A step input with ``S3Uri`` and ``S3DataType`` (processing, channel, transform)."""
+    uri = definition.value(source["S3Uri"])
+    yield from s3_read(assembly, role, uri, why, prefix=source.get("S3DataType") == "S3Prefix")
+
+
+def _definitions(assembly: CloudAssembly) -> Iterator[tuple[Resource, _Definition]]:
     for pipeline in assembly.resources("AWS::SageMaker::Pipeline"):
         body = pipeline.properties["PipelineDefinition"]["PipelineDefinitionBody"]
-        definition = _Definition(json.loads(body))
+        yield pipeline, _Definition(json.loads(body))
+
+
+def registered_model_data(assembly: CloudAssembly) -> Iterator[tuple[str, str, str]]:
+    """(model package group, model data URI, image) of every RegisterModel step."""
+    for _, definition in _definitions(assembly):
         for step in definition.steps.values():
             if step["Type"] != "RegisterModel":
                 continue

@@ -12,16 +12,14 @@ own, so no job A starts can do what A may not.
 from __future__ import annotations
 
 import fnmatch
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import parliament
 import pytest
 
+from tests.contracts import service_reference
 from tests.contracts.conftest import Deployed
-from workshopctl.cloud_assembly import CloudAssembly, Role
+from workshopctl.cloud_assembly import Role
 from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
 
 SERVICES = (
@@ -61,18 +59,6 @@ class NamedPermission:
     reason: str
 
 
-def _iam_actions() -> dict[str, list[str]]:
-    path = os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json")
-    with open(path) as handle:
-        services = json.load(handle)
-    return {
-        s["prefix"]: [f"{s['prefix']}:{p['privilege']}" for p in s["privileges"]] for s in services
-    }
-
-
-IAM_ACTIONS = _iam_actions()
-
-
 def granted_mutations(role: Role) -> set[str]:
     """Every mutating action of the isolation services that ``role``'s Allow statements name
     (wildcards expanded against the IAM action list)."""
@@ -86,24 +72,12 @@ def granted_mutations(role: Role) -> set[str]:
                 service = pattern.split(":")[0]
                 if service not in SERVICES:
                     continue
-                for action in IAM_ACTIONS.get(service, []):
+                for action in service_reference.actions(service):
                     if fnmatch.fnmatchcase(action.lower(), pattern.lower()):
                         verb = action.split(":")[1]
                         if verb.startswith(MUTATING):
                             found.add(action)
     return found
-
-
-def attendee_role(deployed: Deployed, attendee: str) -> Role:
-    assembly = deployed.assembly
-    notebook_name = deployed.config.notebook_name(attendee)
-    for notebook in assembly.resources("AWS::SageMaker::NotebookInstance"):
-        if notebook.name == notebook_name:
-            return assembly.role(notebook.properties["RoleArn"])
-    for profile in assembly.resources("AWS::SageMaker::UserProfile"):
-        if profile.name == notebook_name:
-            return assembly.role(profile.properties["UserSettings"]["ExecutionRole"])
-    raise AssertionError(f"no notebook or profile for {attendee}")
 
 
 def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
@@ -119,7 +93,7 @@ def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
     ):  # fmt: skip
         yield Target(f"{sm}:{kind}/{name}", owner, tag)
     yield Target(f"{sm}:notebook-instance/{config.notebook_name(other)}", owner, tag)
-    curated = _bucket(assembly, "CuratedBucket")
+    curated = deployed.bucket("CuratedBucket")
     yield Target(f"arn:aws:s3:::{curated}/{ATTENDEES_PREFIX}{other}/model.tar.gz", owner)
     logs = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker"
     yield Target(f"{logs}/TrainingJobs:log-stream:{name}/algo-1", owner)
@@ -154,28 +128,21 @@ def shared_targets(deployed: Deployed) -> Iterator[Target]:
     glue = f"arn:aws:glue:{region}:{account}"
     yield Target(f"{glue}:database/{config.glue_database_name}", "shared: the Glue database")
     yield Target(f"{glue}:table/{config.glue_database_name}/bank_marketing", "shared: a table")
-    raw, curated = _bucket(assembly, "RawBucket"), _bucket(assembly, "CuratedBucket")
+    raw, curated = deployed.bucket("RawBucket"), deployed.bucket("CuratedBucket")
     yield Target(f"arn:aws:s3:::{raw}/bank-marketing/bank-additional-full.csv", "shared: dataset")
     for key in ("pipelines/x/model.tar.gz", "data-capture/x", "reviews/parquet/x", "byom/x"):
         yield Target(f"arn:aws:s3:::{curated}/{key}", f"shared: curated {key}")
     yield Target(f"arn:aws:s3:::{curated}/{SCRATCH_PREFIX}notes.txt", "shared: scratch")
-    results = _bucket(assembly, "AthenaResultsBucket")
+    results = deployed.bucket("AthenaResultsBucket")
     yield Target(f"arn:aws:s3:::{results}/results/q-1.csv", "shared: query results")
-
-
-def _bucket(assembly: CloudAssembly, logical_prefix: str) -> str:
-    for bucket in assembly.resources("AWS::S3::Bucket"):
-        if bucket.logical_id.startswith(logical_prefix):
-            return bucket.name
-    raise AssertionError(f"no bucket {logical_prefix}")
 
 
 def named_permissions(deployed: Deployed) -> list[NamedPermission]:
     """The shared resources the labs are meant to touch, and how."""
     config, assembly = deployed.config, deployed.assembly
     sm = f"arn:aws:sagemaker:{assembly.region}:{assembly.account}"
-    curated = _bucket(assembly, "CuratedBucket")
-    results = _bucket(assembly, "AthenaResultsBucket")
+    curated = deployed.bucket("CuratedBucket")
+    results = deployed.bucket("AthenaResultsBucket")
     permissions = [
         NamedPermission(
             ("sagemaker:InvokeEndpoint",),
@@ -286,7 +253,7 @@ def cross_attendee_allowed(deployed: Deployed, role: Role, attendee: str, other:
 def test_no_attendee_can_change_another_attendees_or_the_shared_resources(deployed):
     attendees = deployed.config.attendee_names
     first, second = attendees[0], attendees[1]
-    role = attendee_role(deployed, first)
+    role = deployed.attendee_role(first)
     mutations = granted_mutations(role)
     assert len(mutations) > 20, f"the check would be empty: {sorted(mutations)}"
     allowed = cross_attendee_allowed(deployed, role, first, second)
@@ -299,7 +266,7 @@ def test_the_only_role_an_attendee_can_pass_is_their_own(deployed):
     more than you (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html)."""
     assembly = deployed.assembly
     for attendee in deployed.config.attendee_names[:2]:
-        role = attendee_role(deployed, attendee)
+        role = deployed.attendee_role(attendee)
         for service in ("sagemaker.amazonaws.com", "glue.amazonaws.com", "lambda.amazonaws.com"):
             passable = [
                 other.name

@@ -3,15 +3,14 @@ IAM mappings, and the real programs of the repository checked against parliament
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections import Counter
 from functools import cache
 from pathlib import Path
 
-import parliament
 import pytest
 
+from tests.contracts import service_reference
 from workshopctl.aws_calls import (
     IAM_ACTION_EXCEPTIONS,
     AwsCall,
@@ -34,11 +33,10 @@ PROGRAMS = [
 @cache
 def known_iam_actions() -> frozenset[str]:
     """Every ``prefix:Action`` of parliament's bundled IAM definitions (lower case)."""
-    definitions = json.loads((Path(parliament.__file__).parent / "iam_definition.json").read_text())
     return frozenset(
-        f"{service['prefix']}:{privilege['privilege']}".lower()
-        for service in definitions
-        for privilege in service["privileges"]
+        action.lower()
+        for prefix in service_reference.services()
+        for action in service_reference.actions(prefix)
     )
 
 
