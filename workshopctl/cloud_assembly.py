@@ -11,7 +11,8 @@ the "Return values" section of each resource type's page in the CloudFormation U
 
 On top of the resolved templates it answers the questions the IAM evaluation needs: which
 policies a role has (inline, customer-managed, AWS-managed by name), and the resource policy of
-a bucket, key, topic, queue or function.
+a bucket, key, topic, queue or function; and it reads the asset manifests (what a deploy
+uploads to the bootstrap bucket and repository).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,13 +164,6 @@ class Role:
 
     def principal(self, account: str = ACCOUNT) -> Principal:
         return Principal(self.arn, account, self.tags)
-
-    def trusted_services(self) -> set[str]:
-        services: set[str] = set()
-        for statement in self.trust_policy.get("Statement", []):
-            value = statement.get("Principal", {}).get("Service", [])
-            services.update(value if isinstance(value, list) else [value])
-        return services
 
 
 class CloudAssembly:
@@ -487,3 +481,46 @@ class CloudAssembly:
 
 def _is_no_value(node: Any) -> bool:
     return isinstance(node, dict) and node == {"Ref": "AWS::NoValue"}
+
+
+# -- assets: what a deploy uploads to the bootstrap bucket and repository -----------------
+def asset_destinations(
+    cdk_out: Path, account: str, region: str
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """((bucket, key) of every file asset, (repository, tag) of every image asset) that the
+    asset manifests in ``cdk_out`` publish to this account and region (none without them)."""
+    files: set[tuple[str, str]] = set()
+    images: set[tuple[str, str]] = set()
+
+    def resolve(text: str) -> str:
+        for name, value in (
+            ("AWS::AccountId", account),
+            ("AWS::Region", region),
+            ("AWS::Partition", "aws"),
+        ):
+            text = text.replace(f"${{{name}}}", value)
+        return text
+
+    for manifest_file in sorted(Path(cdk_out).glob("*.assets.json")):
+        manifest = json.loads(manifest_file.read_text())
+        for asset in manifest.get("files", {}).values():
+            for destination in asset.get("destinations", {}).values():
+                if _same_environment(destination, account, region, resolve):
+                    files.add(
+                        (resolve(destination["bucketName"]), resolve(destination["objectKey"]))
+                    )
+        for asset in manifest.get("dockerImages", {}).values():
+            for destination in asset.get("destinations", {}).values():
+                if _same_environment(destination, account, region, resolve):
+                    images.add(
+                        (resolve(destination["repositoryName"]), resolve(destination["imageTag"]))
+                    )
+    return files, images
+
+
+def _same_environment(
+    destination: dict[str, Any], account: str, region: str, resolve: Callable[[str], str]
+) -> bool:
+    wanted_region = resolve(destination.get("region", region))
+    role = resolve(destination.get("assumeRoleArn", ""))
+    return wanted_region == region and (not role or f":{account}:" in role)

@@ -40,6 +40,7 @@ from lambdas.janitor.data_kinds import SAGEMAKER_LOGS
 from lambdas.janitor.model import TAG_KEY
 from lambdas.janitor.prices import Prices, format_usd, load_prices, sum_known
 from workshopctl.cli_options import add_region
+from workshopctl.cloud_assembly import asset_destinations
 from workshopctl.config import PROJECT_ROOT, load_project_config
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"
@@ -554,7 +555,7 @@ def scan_tagged_rest(s: Scan) -> None:
 
 def scan_cdk_assets(s: Scan) -> None:
     """This app's file and image assets still in the CDK bootstrap bucket and repository."""
-    files, images = read_asset_manifests(s.cdk_out, s.account, s.region)
+    files, images = asset_destinations(s.cdk_out, s.account, s.region)
     if not files and not images:
         s.residue.notes.append(
             f"no asset manifests in {s.cdk_out}: CDK asset objects not checked (run `make synth`)"
@@ -591,48 +592,6 @@ def scan_cdk_assets(s: Scan) -> None:
                 f"{repository}:{tag}",
                 "CDK image asset of this app (cdk.out/*.assets.json)",
             )
-
-
-def read_asset_manifests(
-    cdk_out: Path, account: str, region: str
-) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """((bucket, key) of every file asset, (repository, tag) of every image asset) that the
-    asset manifests in ``cdk_out`` publish to this account and region."""
-    files: set[tuple[str, str]] = set()
-    images: set[tuple[str, str]] = set()
-
-    def resolve(text: str) -> str:
-        for name, value in (
-            ("AWS::AccountId", account),
-            ("AWS::Region", region),
-            ("AWS::Partition", "aws"),
-        ):
-            text = text.replace(f"${{{name}}}", value)
-        return text
-
-    for manifest_file in sorted(Path(cdk_out).glob("*.assets.json")):
-        manifest = json.loads(manifest_file.read_text())
-        for asset in manifest.get("files", {}).values():
-            for destination in asset.get("destinations", {}).values():
-                if _same_environment(destination, account, region, resolve):
-                    files.add(
-                        (resolve(destination["bucketName"]), resolve(destination["objectKey"]))
-                    )
-        for asset in manifest.get("dockerImages", {}).values():
-            for destination in asset.get("destinations", {}).values():
-                if _same_environment(destination, account, region, resolve):
-                    images.add(
-                        (resolve(destination["repositoryName"]), resolve(destination["imageTag"]))
-                    )
-    return files, images
-
-
-def _same_environment(
-    destination: dict[str, Any], account: str, region: str, resolve: Callable[[str], str]
-) -> bool:
-    wanted_region = resolve(destination.get("region", region))
-    role = resolve(destination.get("assumeRoleArn", ""))
-    return wanted_region == region and (not role or f":{account}:" in role)
 
 
 SCANNERS: tuple[Scanner, ...] = (

@@ -25,6 +25,7 @@ from lambdas.janitor.aws import Clients
 from lambdas.janitor.prices import load_prices
 from workshopctl import residue
 from workshopctl.__main__ import main as workshopctl_main
+from workshopctl.cloud_assembly import asset_destinations
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -308,7 +309,7 @@ def test_a_kind_that_cannot_be_listed_is_not_a_clean_account(aws, cdk_out):
 
 
 def test_asset_manifests_resolve_to_this_account_and_region(cdk_out):
-    files, images = residue.read_asset_manifests(cdk_out, ACCOUNT, REGION)
+    files, images = asset_destinations(cdk_out, ACCOUNT, REGION)
     assert files == {(ASSET_BUCKET, ASSET_KEY)}
     assert images == set()
 
