@@ -51,15 +51,15 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
 
-    data_lake = DataLakeStack(app, f"{config.prefix}-data-lake", config=config, env=env)
+    data_lake = DataLakeStack(app, config.stack_name("data-lake"), config=config, env=env)
     model_image = None
     if config.features.model_image:
-        model_image = ModelImageStack(app, f"{config.prefix}-model-image", config=config, env=env)
+        model_image = ModelImageStack(app, config.stack_name("model-image"), config=config, env=env)
     attendee_environment = None
     if config.features.attendee_environment:
         attendee_environment = AttendeeEnvironmentStack(
             app,
-            f"{config.prefix}-attendee-environment",
+            config.stack_name("attendee-environment"),
             config=config,
             data_lake=data_lake,
             model_image=model_image,
@@ -69,7 +69,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     if config.features.pipelines:
         pipelines = PipelinesStack(
             app,
-            f"{config.prefix}-pipelines",
+            config.stack_name("pipelines"),
             config=config,
             data_lake=data_lake,
             model_image=model_image,
@@ -79,7 +79,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     if config.features.serving and model_image is not None:
         serving = ServingStack(
             app,
-            f"{config.prefix}-serving",
+            config.stack_name("serving"),
             config=config,
             data_lake=data_lake,
             model_image=model_image,
@@ -89,7 +89,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     if config.features.guardrails:
         guardrails = GuardrailsStack(
             app,
-            f"{config.prefix}-guardrails",
+            config.stack_name("guardrails"),
             config=config,
             data_lake=data_lake,
             attendee_environment=attendee_environment,

@@ -20,3 +20,14 @@ def add_account_options(parser: argparse.ArgumentParser, *, cdk_verb: str = "dep
         metavar="KEY=VALUE",
         help=f"a workshop config key, as for `cdk {cdk_verb} -c` (repeatable)",
     )
+
+
+def context_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """The ``-c KEY=VALUE`` pairs as config overrides; a pair without ``=`` is refused."""
+    overrides = {}
+    for pair in args.context:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"-c {pair}: use KEY=VALUE")
+        overrides[key] = value
+    return overrides

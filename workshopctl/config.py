@@ -458,13 +458,18 @@ class WorkshopConfig(_Section):
         """The workshop's SageMaker pipelines (attendees may start them, not change them)."""
         return [f"{self.prefix}-{key}" for key in PIPELINE_KEYS]
 
+    def stack_name(self, key: str) -> str:
+        """``<prefix>-<key>``, for one of :data:`STACK_KEYS` (app.py names each stack so)."""
+        if key not in STACK_KEYS:
+            raise KeyError(f"{key!r} is not a stack of the workshop; stacks: {STACK_KEYS}")
+        return f"{self.prefix}-{key}"
+
     @property
     def shared_names(self) -> list[str]:
         """Names of what the stacks create and every attendee shares: stack names (the start
         of generated names), endpoints, pipelines, registry groups, the alerts topic."""
-        stacks = [f"{self.prefix}-{stack}" for stack in STACK_KEYS]
         return [
-            *stacks,
+            *(self.stack_name(key) for key in STACK_KEYS),
             self.ab_endpoint_name,
             self.byom_endpoint_name,
             *self.pipeline_names,

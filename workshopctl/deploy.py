@@ -33,7 +33,7 @@ from workshopctl.cdk_cli import (
     run_in_project,
     stack_concurrency,
 )
-from workshopctl.cli_options import add_account_options
+from workshopctl.cli_options import add_account_options, context_overrides
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 from workshopctl.stack_timings import report as stack_times
@@ -82,7 +82,7 @@ def run_deploy(
     ``session`` and ``runner`` are for tests (moto/stubbed clients; recorded commands).
     Exit code: the CLI's, or 2 when a check stops the deploy before any stack.
     """
-    overrides = dict(_split_pair(pair) for pair in args.context)
+    overrides = context_overrides(args)
     config = load_project_config(overrides)
     session = session or boto3.Session(region_name=args.region or config.region)
     try:
@@ -109,13 +109,6 @@ def run_deploy(
     wall = time.monotonic() - started
     print(stack_times(session, region, config.prefix, since, "deploy", wall), flush=True)
     return code
-
-
-def _split_pair(pair: str) -> tuple[str, str]:
-    key, separator, value = pair.partition("=")
-    if not separator:
-        raise SystemExit(f"-c {pair}: use KEY=VALUE")
-    return key, value
 
 
 def _caller_and_region(

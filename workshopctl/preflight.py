@@ -43,7 +43,7 @@ from workshopctl.account_checks import (
     bootstrap_version,
     caller_account,
 )
-from workshopctl.cli_options import add_account_options
+from workshopctl.cli_options import add_account_options, context_overrides
 from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 
@@ -445,7 +445,7 @@ def run_preflight(
     cloud_assembly: Path | None = None,
 ) -> int:
     """``workshopctl preflight``; ``session``, ``today`` and ``cloud_assembly`` are for tests."""
-    overrides = dict(_split_pair(pair) for pair in args.context)
+    overrides = context_overrides(args)
     config = load_project_config(overrides)
     today = today or date.today()
     if cloud_assembly is None and CDK_OUT.exists():
@@ -530,10 +530,3 @@ def _live_facts(
         print(f"could not read the cost-allocation tags: {error}", file=sys.stderr)
         tag_status, tag_read = None, False
     return Facts(region, answer, True, account, bootstrap, tag_status, tag_read)
-
-
-def _split_pair(pair: str) -> tuple[str, str]:
-    key, separator, value = pair.partition("=")
-    if not separator:
-        raise SystemExit(f"-c {pair}: use KEY=VALUE")
-    return key, value
