@@ -27,6 +27,13 @@ $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The xgboost the serving models are trained with at synth (the built-in 1.7-1's), installed
+# here with every other pin so that synthesis itself reaches no package index.
+SERVING_XGBOOST := .cache/runtimes/.serving-xgboost.installed
+$(SERVING_XGBOOST): workshopctl/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
+	$(PY) -m workshopctl.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -39,7 +46,7 @@ node: ## Node 22+ for the CDK CLI: the system's, or else Node 24 installed from 
 	    && echo "Node $$(node --version) from $(LOCAL_NODE) (make clean removes it)"; \
 	fi
 
-setup: node $(VENV)/.installed node_modules/.installed ## create .venv and install the pinned Python and npm packages
+setup: node $(VENV)/.installed $(SERVING_XGBOOST) node_modules/.installed ## create .venv and install the pinned Python and npm packages
 
 up: setup ## rehearse the whole workshop locally (no AWS account, no Docker); report in .local/
 	$(PY) -m workshopctl up

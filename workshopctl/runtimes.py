@@ -14,7 +14,8 @@ Two things are built from a lock, each once per machine and cached under ``.cach
   so that the built-in algorithm's serving container can read them (see serving_models.py).
 
 Both install from the package index with ``pip --only-binary=:all:`` (no compiler, no other
-download site). Pure Python: no CDK, no boto3.
+download site); ``make setup`` builds the serving overlay, so a synth after it is offline.
+Pure Python: no CDK, no boto3.
 """
 
 from __future__ import annotations
@@ -181,3 +182,18 @@ def _run(command: list[str]) -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m workshopctl.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
+    (``make setup`` does, so that synthesis itself installs nothing)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] != "overlay":
+        print("usage: python -m workshopctl.runtimes overlay LOCK PACKAGE", file=sys.stderr)
+        return 2
+    print(package_overlay(lock(args[1]), args[2]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
