@@ -955,15 +955,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
         return [
             child
             for child in self.vpc.node.find_all()
-            if isinstance(child, cdk.CfnResource)
-            and (
-                child.cfn_resource_type == "AWS::EC2::VPCEndpoint"
-                or (
-                    child.cfn_resource_type == "AWS::EC2::Route"
-                    and isinstance(child, ec2.CfnRoute)
-                    and child.nat_gateway_id is not None
-                )
-            )
+            if isinstance(child, ec2.CfnVPCEndpoint)
+            or (isinstance(child, ec2.CfnRoute) and child.nat_gateway_id is not None)
         ]
 
     # -- Studio (environment=studio) -------------------------------------------------------------

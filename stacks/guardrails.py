@@ -266,7 +266,13 @@ class GuardrailsStack(cdk.Stack):
         tagged = {"StringEquals": {"aws:ResourceTag/workshop": prefix}}
         why_names = (
             f"Attendees name what they create at run time; the janitor may stop or delete only "
-            f"resources whose names start with '{prefix}-'."
+            f"resources whose names start with '{prefix}-'"
+            + (
+                ", and the apps, spaces and profiles of the workshop's own Studio domain (named "
+                "under its id by SageMaker)."
+                if self._studio_domain_id is not None
+                else "."
+            )
         )
         statements = [
             (
