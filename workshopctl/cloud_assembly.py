@@ -60,6 +60,9 @@ NAME_PROPERTY = {
     "AWS::CloudWatch::Alarm": "AlarmName",
 }
 
+# Types whose names AWS allows in lowercase only, so CloudFormation generates them so (S3 bucket
+# naming rules; ECR's repositoryName pattern in the CreateRepository API reference).
+LOWERCASE_NAMES = {"AWS::S3::Bucket", "AWS::ECR::Repository"}
 # Types whose Ref is their ARN (the others' Ref is their name or id).
 REF_IS_ARN = {
     "AWS::IAM::ManagedPolicy",
@@ -344,7 +347,7 @@ class CloudAssembly:
         limit = GENERATED_NAME_LIMIT.get(kind, 64)
         if self.longest_names:
             generated = f"{generated}-".ljust(limit, "x")
-        if kind == "AWS::S3::Bucket":
+        if kind in LOWERCASE_NAMES:
             return generated.lower()[:limit]
         return generated[:limit]
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.contracts import service_reference
 from tests.contracts.conftest import Deployed
+from workshopctl import service_reference
 from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT
 
 LAMBDAS = PROJECT_ROOT / "lambdas"

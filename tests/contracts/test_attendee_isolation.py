@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.contracts import service_reference
 from tests.contracts.conftest import Deployed
+from workshopctl import service_reference
 from workshopctl.cloud_assembly import Role
 from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
 

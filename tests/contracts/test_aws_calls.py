@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contracts import service_reference
+from workshopctl import service_reference
 from workshopctl.aws_calls import (
     IAM_ACTION_EXCEPTIONS,
     AwsCall,

@@ -1,0 +1,97 @@
+"""The emulator's front door: calls reach moto or are refused by the synthesized policies."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.emulator.conftest import attendee_role_arn
+from workshopctl.emulator.wire import rest_operation
+
+
+def _parameter(emulated) -> dict:
+    ssm = emulated.client("ssm")
+    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+
+
+def test_the_deploy_publishes_the_labs_parameter_as_the_template_has_it(emulated, assembly):
+    resource = next(assembly.resources("AWS::SSM::Parameter"))
+    assert _parameter(emulated) == json.loads(resource.properties["Value"])
+
+
+def test_the_raw_bucket_holds_the_deployed_datasets(emulated):
+    values = _parameter(emulated)
+    s3 = emulated.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=values["raw_bucket"])["Contents"]]
+    assert "bike-sharing/hour.csv" in keys
+    assert "bank-marketing/bank-additional-full.csv" in keys
+
+
+def test_an_attendee_reads_the_raw_data_and_writes_only_under_their_prefix(emulated, assembly):
+    values = _parameter(emulated)
+    role = attendee_role_arn(assembly)
+    attendee = next(a for a, arn in values["execution_roles"].items() if arn == role)
+    s3 = emulated.client("s3", "test attendee", role)
+    s3.get_object(Bucket=values["raw_bucket"], Key="bike-sharing/hour.csv")
+    own = f"{values['attendees_prefix']}{attendee}/note.txt"
+    s3.put_object(Bucket=values["curated_bucket"], Key=own, Body=b"mine")
+    other = f"{values['attendees_prefix']}someone-else/note.txt"
+    with pytest.raises(ClientError) as denied:
+        s3.put_object(Bucket=values["curated_bucket"], Key=other, Body=b"theirs")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert "s3:PutObject" in denied.value.response["Error"]["Message"]
+    logged = emulated.log.calls("test attendee")
+    assert [c.operation for c in logged] == ["GetObject", "PutObject", "PutObject"]
+    assert [c.denied for c in logged] == [False, False, True]
+    assert logged[-1].checks[0].resource == f"arn:aws:s3:::{values['curated_bucket']}/{other}"
+
+
+def test_a_role_without_a_statement_is_refused_in_the_services_error_shape(emulated, assembly):
+    flow_logs = next(arn for arn in assembly.roles if "FlowLogs" in arn)
+    sagemaker = emulated.client("sagemaker", "test flow logs", flow_logs)
+    with pytest.raises(ClientError) as denied:
+        sagemaker.list_training_jobs()
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert "sagemaker:ListTrainingJobs" in str(denied.value)
+
+
+def test_an_unknown_access_key_is_refused(emulated):
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=emulated.url,
+        region_name=emulated.assembly.region,
+        aws_access_key_id="AKIANOTISSUEDHERE000",
+        aws_secret_access_key="x",
+    )
+    with pytest.raises(ClientError) as refused:
+        s3.list_buckets()
+    assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "headers", "operation"),
+    [
+        ("PUT", "/bucket/a/b.csv", {}, {}, "PutObject"),
+        ("PUT", "/bucket/a/b.csv", {}, {"x-amz-copy-source": "/x/y"}, "CopyObject"),
+        ("GET", "/bucket", {"list-type": "2", "prefix": "a/"}, {}, "ListObjectsV2"),
+        ("POST", "/bucket", {"delete": ""}, {}, "DeleteObjects"),
+        ("HEAD", "/bucket/a", {}, {}, "HeadObject"),
+    ],
+)
+def test_rest_operations_are_told_apart_by_botocores_own_models(
+    method, path, query, headers, operation
+):
+    assert rest_operation("s3", method, path, query, headers)[0] == operation
+
+
+def test_the_environment_points_boto3_at_the_emulator(emulated, assembly, monkeypatch):
+    for key, value in emulated.environment("test env", attendee_role_arn(assembly)).items():
+        monkeypatch.setenv(key, value)
+    ssm = boto3.client("ssm")  # no endpoint, no keys given: the standard settings decide
+    name = next(r.name for r in assembly.resources("AWS::SSM::Parameter"))
+    assert ssm.get_parameter(Name=name)["Parameter"]["Name"] == name
+    assert emulated.log.calls("test env")[0].operation == "GetParameter"

@@ -1,0 +1,137 @@
+"""One emulated AWS account on localhost, served for the cloud assembly it is deployed from.
+
+``EmulatedAccount(assembly).start()`` serves the API; :meth:`EmulatedAccount.environment`
+gives a caller (a lab's kernel, a Lambda function, a job) the standard settings that point
+boto3 and the SageMaker SDK at it (``AWS_ENDPOINT_URL``, region, an access key of its own), so
+the code under test does not know it is not talking to AWS. Every access key belongs to a role
+of the assembly (its calls are decided by that role's policies) or to the organiser (the deploy
+itself, unchecked, as CloudFormation acts with the deployer's rights).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.emulator.call_log import CallLog
+from workshopctl.emulator.gate import Gate
+from workshopctl.emulator.server import (
+    ORGANISER,
+    EmulatorServer,
+    Executor,
+    Identity,
+    Router,
+    access_key_for,
+)
+
+SECRET = "emulated-secret-access-key"  # moto does not verify signatures; the key names the caller
+
+
+def _moto_app():
+    os.environ.setdefault("MOTO_ACCOUNT_ID", "123456789012")
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
+
+
+def reset_moto() -> None:
+    """Forget every resource moto holds (its backends are global to the process)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+class EmulatedAccount:
+    """The emulator for one cloud assembly; a context manager that serves while open."""
+
+    def __init__(self, assembly: CloudAssembly, workdir: Path):
+        if assembly.account != os.environ.get("MOTO_ACCOUNT_ID", assembly.account):
+            raise ValueError(
+                f"moto serves account {os.environ['MOTO_ACCOUNT_ID']}, not {assembly.account}"
+            )
+        os.environ["MOTO_ACCOUNT_ID"] = assembly.account
+        self.assembly = assembly
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log = CallLog()
+        self.router = Router(_moto_app(), Gate(assembly, self.resource_tags), self.log)
+        self.server: EmulatorServer | None = None
+        self.register(ORGANISER)
+
+    # -- serving ------------------------------------------------------------------------------
+    def start(self) -> EmulatedAccount:
+        reset_moto()
+        self.server = EmulatorServer(self.router).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.stop()
+            self.server = None
+
+    def __enter__(self) -> EmulatedAccount:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self.server is None:
+            raise RuntimeError("the emulator is not serving: call start() first")
+        return self.server.url
+
+    def execute(self, service: str, operation: str, executor: Executor) -> None:
+        """Run ``executor`` for ``operation`` instead of (or on top of) moto."""
+        self.router.executors[(service, operation)] = executor
+
+    # -- callers ------------------------------------------------------------------------------
+    def register(self, label: str, role_arn: str | None = None) -> str:
+        """An access key for ``label`` acting as ``role_arn`` (None: the organiser)."""
+        role = self.assembly.role(role_arn) if role_arn else None
+        key = access_key_for(label, role_arn or ORGANISER)
+        self.router.identities[key] = Identity(label, role)
+        return key
+
+    def environment(self, label: str, role_arn: str | None = None) -> dict[str, str]:
+        """The environment variables that send a process's AWS calls here, as ``role_arn``."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": self.register(label, role_arn),
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_SESSION_TOKEN": "",
+            "AWS_REGION": self.assembly.region,
+            "AWS_DEFAULT_REGION": self.assembly.region,
+            # No shared config or credentials file may override the settings above.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def session(self, label: str = ORGANISER, role_arn: str | None = None) -> boto3.Session:
+        environment = self.environment(label, role_arn)
+        return boto3.Session(
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=SECRET,
+            region_name=self.assembly.region,
+        )
+
+    def client(self, service: str, label: str = ORGANISER, role_arn: str | None = None):
+        config = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
+        return self.session(label, role_arn).client(service, endpoint_url=self.url, config=config)
+
+    def client_as(self, service: str, caller):
+        """A client acting as a call's caller (an executor reading S3 for the caller)."""
+        return self.client(service, caller.label, caller.role.arn if caller.role else None)
+
+    # -- state the gate needs -----------------------------------------------------------------
+    def resource_tags(self, arn: str) -> Mapping[str, str]:
+        """A resource's tags, for ``aws:ResourceTag`` conditions."""
+        from workshopctl.emulator.moto_state import tags_of
+
+        return tags_of(arn, self.assembly.account, self.assembly.region)

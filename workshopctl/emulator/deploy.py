@@ -1,0 +1,280 @@
+"""Deploy a cloud assembly into the emulated account, as ``cdk deploy`` would into AWS.
+
+First the asset publishing ``cdk deploy`` does (every file asset of the asset manifests to its
+bootstrap-bucket key), then each stack's resources, stacks in the assembly's dependency order,
+through the emulator's own API as the organiser. Each resource type the labs, jobs or Lambdas
+meet has a provisioner that reads the resolved template (:mod:`workshopctl.cloud_assembly`, the
+one reader of ``cdk.out``); the rest (networking, notebook instances, keys, alarms, budgets) is
+listed as not emulated in the deployment's summary, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workshopctl.cloud_assembly import CloudAssembly, Resource
+from workshopctl.emulator.account import EmulatedAccount
+
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+
+
+@dataclass
+class Deployment:
+    """What the deploy provisioned, per resource type, and what it left to AWS alone."""
+
+    provisioned: Counter = field(default_factory=Counter)
+    not_emulated: Counter = field(default_factory=Counter)
+    assets: int = 0
+    objects: int = 0
+    functions: dict[str, Resource] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        done = ", ".join(f"{n} {kind}" for kind, n in sorted(self.provisioned.items()))
+        skipped = ", ".join(f"{n} {kind}" for kind, n in sorted(self.not_emulated.items()))
+        return (
+            f"{self.assets} assets published, {self.objects} objects deployed; "
+            f"provisioned: {done}; not emulated: {skipped or 'none'}"
+        )
+
+
+def stack_order(assembly: CloudAssembly) -> list[str]:
+    """The stacks with each one after the stacks it depends on (the manifest's order)."""
+    manifest = json.loads((assembly.outdir / "manifest.json").read_text())
+    artifacts = manifest["artifacts"]
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered or name not in assembly.templates:
+            return
+        for dependency in artifacts[name].get("dependencies", []):
+            visit(dependency)
+        ordered.append(name)
+
+    for name in assembly.templates:
+        visit(name)
+    return ordered
+
+
+def _file_assets(outdir: Path, account: str, region: str) -> Iterator[tuple[str, str, bytes]]:
+    """(bucket, key, bytes) of every file asset this account and region receive."""
+    for manifest_file in sorted(outdir.glob("*.assets.json")):
+        manifest = json.loads(manifest_file.read_text())
+        for asset in manifest.get("files", {}).values():
+            source = outdir / asset["source"]["path"]
+            if asset["source"].get("packaging") == "zip" and source.is_dir():
+                data = _zipped(source)
+            else:
+                data = source.read_bytes()
+            for destination in asset["destinations"].values():
+                bucket = destination["bucketName"].replace("${AWS::AccountId}", account)
+                bucket = bucket.replace("${AWS::Region}", region)
+                yield bucket, destination["objectKey"], data
+
+
+def _zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, file.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+class Deployer:
+    """Provisions one assembly into one emulated account."""
+
+    def __init__(self, account: EmulatedAccount):
+        self.account = account
+        self.assembly = account.assembly
+        self.result = Deployment()
+        self._clients: dict[str, Any] = {}
+        self.provisioners: dict[str, Callable[[Resource], None]] = {
+            "AWS::S3::Bucket": self._bucket,
+            "AWS::IAM::Role": self._role,
+            "AWS::SSM::Parameter": self._parameter,
+            "AWS::Glue::Database": self._database,
+            "AWS::Glue::Table": self._table,
+            "AWS::Glue::Job": self._glue_job,
+            "AWS::Athena::WorkGroup": self._workgroup,
+            "AWS::Athena::NamedQuery": self._named_query,
+            "Custom::CDKBucketDeployment": self._bucket_deployment,
+            "AWS::ECR::Repository": self._repository,
+            "Custom::ModelImage": self._model_image,
+            "AWS::SageMaker::ModelPackageGroup": self._model_package_group,
+            "AWS::SageMaker::Pipeline": self._pipeline,
+            "AWS::Lambda::Function": self._function,
+        }
+
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.account.client(service, label="deploy")
+        return self._clients[service]
+
+    def deploy(self) -> Deployment:
+        self._publish_assets()
+        for stack in stack_order(self.assembly):
+            # Dependencies inside a stack: types in the order the provisioners are listed.
+            resources = list(self._resources(stack))
+            order = list(self.provisioners)
+            for resource in sorted(
+                resources, key=lambda r: order.index(r.type) if r.type in order else len(order)
+            ):
+                provision = self.provisioners.get(resource.type)
+                if provision is None:
+                    self.result.not_emulated[resource.type] += 1
+                    continue
+                provision(resource)
+                self.result.provisioned[resource.type] += 1
+        return self.result
+
+    def _resources(self, stack: str) -> Iterator[Resource]:
+        for logical_id, raw in self.assembly.templates[stack]["Resources"].items():
+            if raw["Type"] == "AWS::CDK::Metadata":
+                continue
+            yield self.assembly.resource(stack, logical_id)
+
+    # -- assets ------------------------------------------------------------------------------
+    def _publish_assets(self) -> None:
+        s3 = self.client("s3")
+        made: set[str] = set()
+        for bucket, key, data in _file_assets(
+            self.assembly.outdir, self.assembly.account, self.assembly.region
+        ):
+            if bucket not in made:
+                self._create_bucket(bucket)
+                made.add(bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=data)
+            self.result.assets += 1
+
+    def _asset_bytes(self, bucket: str, key: str) -> bytes:
+        return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    # -- provisioners ---------------------------------------------------------------------------
+    def _create_bucket(self, name: str) -> None:
+        self.client("s3").create_bucket(
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": self.assembly.region},
+        )
+
+    def _bucket(self, resource: Resource) -> None:
+        self._create_bucket(resource.name)
+
+    def _role(self, resource: Resource) -> None:
+        trust = resource.properties.get("AssumeRolePolicyDocument", {})
+        self.client("iam").create_role(
+            RoleName=resource.name,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Path=resource.properties.get("Path", "/"),
+        )
+
+    def _parameter(self, resource: Resource) -> None:
+        props = resource.properties
+        self.client("ssm").put_parameter(
+            Name=resource.name,
+            Value=props["Value"],
+            Type=props.get("Type", "String"),
+            Description=props.get("Description", ""),
+            Tags=[{"Key": k, "Value": v} for k, v in (props.get("Tags") or {}).items()],
+        )
+
+    def _database(self, resource: Resource) -> None:
+        self.client("glue").create_database(DatabaseInput=resource.properties["DatabaseInput"])
+
+    def _table(self, resource: Resource) -> None:
+        props = resource.properties
+        self.client("glue").create_table(
+            DatabaseName=props["DatabaseName"], TableInput=props["TableInput"]
+        )
+
+    def _glue_job(self, resource: Resource) -> None:
+        props = {k: v for k, v in resource.properties.items() if k != "Tags"}
+        self.client("glue").create_job(**props, Tags=resource.properties.get("Tags") or {})
+
+    def _workgroup(self, resource: Resource) -> None:
+        props = resource.properties
+        self.client("athena").create_work_group(
+            Name=resource.name,
+            Configuration=props.get("WorkGroupConfiguration", {}),
+            Description=props.get("Description", ""),
+            Tags=props.get("Tags", []),
+        )
+
+    def _named_query(self, resource: Resource) -> None:
+        props = resource.properties
+        self.client("athena").create_named_query(
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            Database=props["Database"],
+            QueryString=props["QueryString"],
+            WorkGroup=props.get("WorkGroup", "primary"),
+        )
+
+    def _bucket_deployment(self, resource: Resource) -> None:
+        """What the CDK's BucketDeployment handler does: unzip each source into the target."""
+        props = resource.properties
+        s3 = self.client("s3")
+        prefix = props.get("DestinationBucketKeyPrefix", "")
+        for bucket, key in zip(props["SourceBucketNames"], props["SourceObjectKeys"], strict=True):
+            archive = zipfile.ZipFile(io.BytesIO(self._asset_bytes(bucket, key)))
+            for member in archive.infolist():
+                if member.is_dir():
+                    continue
+                s3.put_object(
+                    Bucket=props["DestinationBucketName"],
+                    Key=f"{prefix}{member.filename}",
+                    Body=archive.read(member),
+                )
+                self.result.objects += 1
+
+    def _repository(self, resource: Resource) -> None:
+        self.client("ecr").create_repository(repositoryName=resource.name)
+
+    def _model_image(self, resource: Resource) -> None:
+        """The image build's result: the tag it pushes, with a manifest naming its source."""
+        props = resource.properties
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"source": props["ImageTag"]},
+            "layers": [],
+        }
+        self.client("ecr").put_image(
+            repositoryName=props["RepositoryName"],
+            imageManifest=json.dumps(manifest),
+            imageTag=props["ImageTag"],
+        )
+
+    def _model_package_group(self, resource: Resource) -> None:
+        props = resource.properties
+        self.client("sagemaker").create_model_package_group(
+            ModelPackageGroupName=resource.name,
+            ModelPackageGroupDescription=props.get("ModelPackageGroupDescription", ""),
+            Tags=props.get("Tags", []),
+        )
+
+    def _pipeline(self, resource: Resource) -> None:
+        props = resource.properties
+        definition = props["PipelineDefinition"]
+        self.client("sagemaker").create_pipeline(
+            PipelineName=resource.name,
+            PipelineDisplayName=props.get("PipelineDisplayName", resource.name),
+            PipelineDefinition=definition["PipelineDefinitionBody"],
+            PipelineDescription=props.get("PipelineDescription", ""),
+            RoleArn=props["RoleArn"],
+            Tags=props.get("Tags", []),
+        )
+
+    def _function(self, resource: Resource) -> None:
+        """Functions run in the rehearsal as processes (their code is in the assembly)."""
+        self.result.functions[resource.name] = resource
+
+
+def deploy(account: EmulatedAccount) -> Deployment:
+    return Deployer(account).deploy()

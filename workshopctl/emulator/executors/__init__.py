@@ -1,0 +1,13 @@
+"""The operations the emulator computes itself, one module per service area; each module's
+``install(account)`` registers its (service, operation) executors on the account."""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES: tuple[str, ...] = ()
+
+
+def install(account) -> None:
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}").install(account)
