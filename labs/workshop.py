@@ -3,17 +3,15 @@
 Every notebook starts with ``import workshop`` and ``env = workshop.environment()``. The
 environment is read once, from the first of:
 
-1. ``WORKSHOP_TARGET=local`` (the local target, ``make up``, sets it): everything runs on this
-   machine; ``workshop_local.py`` holds the stand-ins (DuckDB for Athena, the training programs as
-   processes for SageMaker jobs, local HTTP servers for endpoints);
-2. ``~/SageMaker/.workshop/env.json`` (or ``$WORKSHOP_ENV_FILE``), which the notebook's lifecycle
+1. ``~/SageMaker/.workshop/env.json`` (or ``$WORKSHOP_ENV_FILE``), which the notebook's lifecycle
    script writes at every start from the SSM parameter ``/<prefix>/workshop``;
-3. that SSM parameter itself, found from the notebook's name ``<prefix>-<attendee>``.
+2. that SSM parameter itself, found from the notebook's name ``<prefix>-<attendee>``.
 
 Nothing here names an account, a region, a bucket or a role: they all come from the environment.
-The functions below are the code the labs teach (SageMaker Python SDK v2 and boto3); each one
-hands over to ``workshop_local`` first when the target is local, so one notebook runs in both
-places. ``workshop.show(function)`` prints a function's source in a notebook.
+The functions below are the code the labs teach (SageMaker Python SDK v2 and boto3), and there is
+no other code path: the rehearsal (``make up``) runs them unchanged against an emulated AWS on
+localhost, reached through the standard endpoint settings (``AWS_ENDPOINT_URL``).
+``workshop.show(function)`` prints a function's source in a notebook.
 
 Rules the workshop's IAM role enforces, followed by every function here: SageMaker resources are
 named ``<prefix>-<attendee>-...`` (:func:`resource_name`) and tagged ``workshop=<prefix>`` on
@@ -30,7 +28,6 @@ import io
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +41,9 @@ ENV_FILE = Path("~/SageMaker/.workshop/env.json")
 STATE_FILE = Path("~/SageMaker/.workshop/labs-state.json")
 NOTEBOOK_METADATA = Path("/opt/ml/metadata/resource-metadata.json")
 XGBOOST_VERSION = "1.7-1"  # the built-in algorithm's version the labs train with
+# What the workshop's container prints when it trains (training_code/byom_scikit/byom/train.py);
+# SageMaker publishes a metric of a custom image only when the job defines its regex.
+BYOM_METRIC_DEFINITIONS = [{"Name": "train:accuracy", "Regex": r"train_accuracy=([0-9.]+)"}]
 # The workshop's defaults (workshopctl/config.py), used when the environment names none.
 INSTANCE_TYPES = {"training": "ml.m5.xlarge", "endpoint": "ml.m5.large"}
 # The v2 SDK warns on import that v3 exists; the labs pin v2 on purpose (see labs/README.md).
@@ -56,7 +56,6 @@ logging.getLogger("sagemaker.config").setLevel(logging.WARNING)  # "no config fi
 class Environment:
     """The names the labs need, as the attendee-environment stack publishes them."""
 
-    target: str  # "aws" or "local"
     prefix: str
     region: str
     attendee: str
@@ -78,10 +77,6 @@ class Environment:
     source: str = ""  # where the values were read from
 
     @property
-    def local(self) -> bool:
-        return self.target == "local"
-
-    @property
     def ab_endpoint_name(self) -> str:
         """The workshop's shared bank-marketing A/B endpoint (the serving stack's)."""
         return self.endpoints.get("ab") or f"{self.prefix}-bank-ab"
@@ -95,8 +90,6 @@ class Environment:
 @functools.cache
 def environment() -> Environment:
     """The workshop's environment (read once per kernel; see the module docstring)."""
-    if os.environ.get("WORKSHOP_TARGET", "").lower() == "local":
-        return _local().environment()
     env_file = Path(os.environ.get("WORKSHOP_ENV_FILE") or ENV_FILE).expanduser()
     if env_file.exists():
         return _from_values(json.loads(env_file.read_text()), str(env_file))
@@ -114,7 +107,6 @@ def _from_values(values: Mapping[str, Any], source: str) -> Environment:
     prefix = values["prefix"]
     attendee = values.get("attendee") or _attendee_from_notebook(prefix)
     return Environment(
-        target="aws",
         prefix=prefix,
         region=values["region"],
         attendee=attendee,
@@ -183,7 +175,6 @@ def deployed() -> pd.DataFrame:
     """What the workshop deployed for the labs, as a table (module 1)."""
     env = environment()
     rows = [
-        ("target", env.target, "where the labs run"),
         ("read from", env.source, "where these names came from"),
         ("prefix", env.prefix, "every workshop resource name starts with it"),
         ("region", env.region, ""),
@@ -248,9 +239,7 @@ def _split(uri: str) -> tuple[str, str]:
 
 
 def read_csv(uri: str, **options: Any) -> pd.DataFrame:
-    """A CSV object (or local file on the local target) as a DataFrame."""
-    if environment().local:
-        return pd.read_csv(_local().path(uri), **options)
+    """A CSV object as a DataFrame."""
     bucket, key = _split(uri)
     body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     return pd.read_csv(io.BytesIO(body), **options)
@@ -259,18 +248,13 @@ def read_csv(uri: str, **options: Any) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, uri: str, *, header: bool = False) -> str:
     """Write ``frame`` as CSV without the index (SageMaker's algorithms want no header)."""
     text = frame.to_csv(index=False, header=header)
-    if environment().local:
-        _local().write_text(uri, text)
-    else:
-        bucket, key = _split(uri)
-        _client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode())
+    bucket, key = _split(uri)
+    _client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode())
     return uri
 
 
 def list_objects(uri: str) -> list[str]:
     """Every object under an S3 prefix, as URIs."""
-    if environment().local:
-        return _local().list_objects(uri)
     bucket, prefix = _split(uri)
     pages = _client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [_uri(bucket, o["Key"]) for page in pages for o in page.get("Contents", [])]
@@ -280,8 +264,6 @@ def list_objects(uri: str) -> list[str]:
 def athena_query(sql: str) -> pd.DataFrame:
     """Run ``sql`` in the workshop's workgroup and database; the result as a DataFrame."""
     env = environment()
-    if env.local:
-        return _local().athena_query(sql)
     athena = _client("athena")
     query_id = athena.start_query_execution(
         QueryString=sql,
@@ -324,8 +306,6 @@ def _typed(frame: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFrame:
 def tables() -> pd.DataFrame:
     """The tables of the workshop's Glue database: name, location, columns."""
     env = environment()
-    if env.local:
-        return _local().tables()
     pages = _client("glue").get_paginator("get_tables").paginate(DatabaseName=env.glue_database)
     return pd.DataFrame(
         [
@@ -344,8 +324,6 @@ def tables() -> pd.DataFrame:
 def named_queries() -> pd.DataFrame:
     """The Athena named queries the workshop deployed in its workgroup: name, description, SQL."""
     env = environment()
-    if env.local:
-        return _local().named_queries()
     athena = _client("athena")
     pages = athena.get_paginator("list_named_queries").paginate(WorkGroup=env.athena_workgroup)
     ids = [query_id for page in pages for query_id in page["NamedQueryIds"]]
@@ -370,8 +348,6 @@ def comprehend_sentiment(texts: Iterable[str]) -> pd.DataFrame:
     character boundary. ``frame.attrs["model"]`` says which model answered.
     """
     texts = [str(text or "").replace("<br />", "\n").strip() for text in texts]
-    if environment().local:
-        return _local().comprehend_sentiment(texts)
     comprehend = _client("comprehend")
     rows = [{"sentiment": None, "error": "empty text: nothing to score"} for _ in texts]
     sendable = [i for i, text in enumerate(texts) if text]  # Comprehend rejects empty texts
@@ -386,7 +362,9 @@ def comprehend_sentiment(texts: Iterable[str]) -> pd.DataFrame:
             rows[batch[error["Index"]]] = {"sentiment": None, "error": error["ErrorMessage"]}
     frame = pd.DataFrame(rows)
     frame.insert(0, "text", texts)
-    frame.attrs["model"] = "Amazon Comprehend (DetectSentiment)"
+    # An emulated account labels its local stand-in in a response header.
+    headers = answer["ResponseMetadata"]["HTTPHeaders"] if sendable else {}
+    frame.attrs["model"] = headers.get("x-emulator-model", "Amazon Comprehend (DetectSentiment)")
     return frame
 
 
@@ -432,8 +410,6 @@ def xgboost_image() -> str:
 def byom_image() -> str:
     """The workshop's bring-your-own-container image: as published, else the newest pushed."""
     env = environment()
-    if env.local:
-        return "(local target: the container's train and serve programs run as processes)"
     if env.byom_image_uri:
         return env.byom_image_uri
     if not env.model_repository_uri:
@@ -444,7 +420,13 @@ def byom_image() -> str:
     return f"{env.model_repository_uri}:{newest['imageTags'][0]}"
 
 
-def _estimator(image_uri: str, instance_count: int, output_uri: str, hyperparameters: Mapping):
+def _estimator(
+    image_uri: str,
+    instance_count: int,
+    output_uri: str,
+    hyperparameters: Mapping,
+    metric_definitions: list[dict[str, str]] | None = None,
+):
     from sagemaker.estimator import Estimator
 
     env = environment()
@@ -455,6 +437,7 @@ def _estimator(image_uri: str, instance_count: int, output_uri: str, hyperparame
         instance_type=env.instance_types["training"],
         output_path=output_uri,
         hyperparameters={name: str(value) for name, value in hyperparameters.items()},
+        metric_definitions=metric_definitions,
         tags=tags(),
         sagemaker_session=sagemaker_session(),
     )
@@ -474,11 +457,6 @@ def train_bank_xgboost(
     """
     job_name = unique_name("bank-xgb")
     output_uri = s3_uri("bank-marketing/models/")
-    channels = {"train": train_uri, "validation": validation_uri}
-    if environment().local:
-        return _local().train_xgboost(
-            job_name, channels, hyperparameters, output_uri, instance_count
-        )
     from sagemaker.inputs import TrainingInput
 
     estimator = _estimator(xgboost_image(), instance_count, output_uri, hyperparameters)
@@ -499,11 +477,11 @@ def train_byom(train_uri: str, hyperparameters: Mapping[str, Any]) -> TrainingJo
     """Train the workshop's own container on the ``training`` channel and wait (module 7)."""
     job_name = unique_name("byom")
     output_uri = s3_uri("byom/models/")
-    if environment().local:
-        return _local().train_byom(job_name, train_uri, hyperparameters, output_uri)
     from sagemaker.inputs import TrainingInput
 
-    estimator = _estimator(byom_image(), 1, output_uri, hyperparameters)
+    estimator = _estimator(
+        byom_image(), 1, output_uri, hyperparameters, metric_definitions=BYOM_METRIC_DEFINITIONS
+    )
     estimator.fit(
         {"training": TrainingInput(train_uri, content_type="text/csv")},
         job_name=job_name,
@@ -533,26 +511,11 @@ def tune(
     objective_type: str = "Maximize",
     max_jobs: int = 20,
     max_parallel_jobs: int = 3,
-    local_max_jobs: int | None = None,
 ) -> str:
     """Bayesian tuning of the built-in XGBoost over ``ranges`` (SDK parameter ranges); waits and
-    returns the tuning job's name. ``local_max_jobs`` (or ``$WORKSHOP_LOCAL_TUNING_JOBS``) caps
-    the trials on the local target only, where they run one after another."""
+    returns the tuning job's name."""
     job_name = unique_name("hpo", max_length=32)
     channels = {"train": train_uri, "validation": validation_uri}
-    if environment().local:
-        cap = local_max_jobs or int(os.environ.get("WORKSHOP_LOCAL_TUNING_JOBS") or max_jobs)
-        _local().tune(
-            job_name,
-            channels,
-            ranges,
-            static_hyperparameters,
-            objective_metric,
-            objective_type,
-            min(cap, max_jobs),
-        )
-        remember("tuning_job", job_name)
-        return job_name
     from sagemaker.inputs import TrainingInput
     from sagemaker.tuner import HyperparameterTuner
 
@@ -583,8 +546,6 @@ def tuning_results(job_name: str | None = None) -> pd.DataFrame:
     """One row per training job of a tuning job (yours last run, by default): its
     hyperparameters, ``FinalObjectiveValue``, status and times (the SDK's analytics frame)."""
     job_name = job_name or recall("tuning_job")
-    if environment().local:
-        return _local().tuning_results(job_name)
     from sagemaker.analytics import HyperparameterTuningJobAnalytics
 
     return HyperparameterTuningJobAnalytics(job_name, sagemaker_session()).dataframe()
@@ -593,8 +554,6 @@ def tuning_results(job_name: str | None = None) -> pd.DataFrame:
 def best_training_job(job_name: str | None = None) -> dict[str, Any]:
     """The tuning job's best training job: name, objective value, hyperparameters, model."""
     job_name = job_name or recall("tuning_job")
-    if environment().local:
-        return _local().best_training_job(job_name)
     sm = _client("sagemaker")
     tuning = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=job_name)
     best = tuning["BestTrainingJob"]
@@ -628,9 +587,6 @@ def deploy(
     weights = dict(weights or dict.fromkeys(variants, 1.0))
     endpoint = unique_name(suffix)
     _record("endpoints", endpoint)
-    if environment().local:
-        _local().deploy(endpoint, kind, variants, weights)
-        return endpoint
     from sagemaker.model import Model
     from sagemaker.session import production_variant
 
@@ -666,9 +622,6 @@ def deploy_multi_model(models: Mapping[str, str], *, suffix: str) -> str:
     endpoint = unique_name(suffix)
     prefix = s3_uri(f"byom/multi-model/{endpoint}/")
     _record("endpoints", endpoint)
-    if environment().local:
-        _local().deploy_multi_model(endpoint, models, prefix)
-        return endpoint
     from sagemaker.multidatamodel import MultiDataModel
 
     env = environment()
@@ -711,8 +664,6 @@ def invoke(
 ) -> Answer:
     """One real-time request. ``target_variant`` pins a production variant; ``target_model``
     names the model of a multi-model endpoint."""
-    if environment().local:
-        return _local().invoke(endpoint, body, content_type, accept, target_variant, target_model)
     options = {"ContentType": content_type}
     if accept:
         options["Accept"] = accept
@@ -738,17 +689,12 @@ def predict_csv(endpoint: str, rows: pd.DataFrame, *, batch_rows: int = 500) -> 
 
 def endpoint_weights(endpoint: str) -> dict[str, float]:
     """Each production variant's current weight."""
-    if environment().local:
-        return _local().endpoint_weights(endpoint)
     described = _client("sagemaker").describe_endpoint(EndpointName=endpoint)
     return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
 
 
 def set_weights(endpoint: str, weights: Mapping[str, float]) -> dict[str, float]:
     """Shift traffic between variants without redeploying; waits, returns the new weights."""
-    if environment().local:
-        _local().set_weights(endpoint, weights)
-        return endpoint_weights(endpoint)
     sm = _client("sagemaker")
     sm.update_endpoint_weights_and_capacities(
         EndpointName=endpoint,
@@ -779,8 +725,6 @@ def enable_autoscaling(
         "TargetValue": float(invocations_per_instance),
         "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance",
     }
-    if environment().local:
-        return _local().enable_autoscaling(endpoint, variant, scaling)
     autoscaling = _client("application-autoscaling")
     target = {
         "ServiceNamespace": "sagemaker",
@@ -815,8 +759,6 @@ def batch_transform(model_data: str, input_uri: str, output_uri: str, *, kind: s
     """Predict every line of the CSV files under ``input_uri`` with a batch transform job
     (no endpoint); returns the output files (``<input file>.out``, one answer per line)."""
     job_name = unique_name("transform")
-    if environment().local:
-        return _local().batch_transform(job_name, model_data, input_uri, output_uri, kind)
     from sagemaker.model import Model
 
     env = environment()
@@ -850,10 +792,7 @@ def batch_transform(model_data: str, input_uri: str, output_uri: str, *, kind: s
 
 def delete_endpoint(endpoint: str) -> None:
     """Delete an endpoint you created, its autoscaling and its endpoint config."""
-    if environment().local:
-        _local().delete_endpoint(endpoint)
-    else:
-        _delete_aws_endpoint(endpoint)
+    _delete_aws_endpoint(endpoint)
     _forget("endpoints", endpoint)
 
 
@@ -880,28 +819,22 @@ def cleanup(*, data: bool = False) -> list[str]:
         delete_endpoint(endpoint)
         removed.append(f"endpoint {endpoint}")
     for model in list(_state().get("models", [])):
-        if not environment().local:
-            _ignore_missing(_client("sagemaker").delete_model, ModelName=model)
+        _ignore_missing(_client("sagemaker").delete_model, ModelName=model)
         _forget("models", model)
         removed.append(f"model {model}")
     if data:
         objects = list_objects(s3_uri())
-        if environment().local:
-            _local().delete_objects(objects)
-        else:
-            bucket = environment().curated_bucket
-            for start in range(0, len(objects), 1000):  # DeleteObjects takes 1,000 keys
-                keys = [{"Key": _split(uri)[1]} for uri in objects[start : start + 1000]]
-                _client("s3").delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        bucket = environment().curated_bucket
+        for start in range(0, len(objects), 1000):  # DeleteObjects takes 1,000 keys
+            keys = [{"Key": _split(uri)[1]} for uri in objects[start : start + 1000]]
+            _client("s3").delete_objects(Bucket=bucket, Delete={"Objects": keys})
         removed += objects
     return removed
 
 
 # -- state shared by the notebooks ---------------------------------------------------------------
 def _state_file() -> Path:
-    if environment().local:
-        return _local().state_file()
-    return STATE_FILE.expanduser()
+    return Path(os.environ.get("WORKSHOP_STATE_FILE") or STATE_FILE).expanduser()
 
 
 def _state() -> dict[str, Any]:
@@ -965,16 +898,6 @@ def _ignore_missing(call, **arguments) -> None:
         code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
         if code not in ("ValidationException", "ObjectNotFoundException", "ResourceNotFound"):
             raise
-
-
-def _local():
-    """The local target's stand-ins (``workshop_local.py`` beside this file)."""
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    import workshop_local
-
-    return workshop_local
 
 
 def show(function) -> None:

@@ -82,3 +82,17 @@ def use_dummy_credentials(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def rehearsal(synth, tmp_path_factory: pytest.TempPathFactory):
+    """The emulated AWS account deployed from the default config's assembly, once per session
+    (moto's state is global to the process: every test that needs the emulator shares it)."""
+    from workshopctl.emulator import rehearsal as emulated
+
+    # The suite's budget: 4 trials per tuning job (the point is the wiring; `make up` runs
+    # what the labs ask for).
+    os.environ.setdefault("WORKSHOP_EMULATOR_MAX_TUNING_JOBS", "4")
+    session = emulated.start(synth().outdir, tmp_path_factory.mktemp("emulator"))
+    yield session
+    session.stop()

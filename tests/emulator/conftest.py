@@ -1,5 +1,4 @@
-"""The emulated account, deployed from the default config's cloud assembly, once per session
-(moto's state is global to the process, so one account serves every test here)."""
+"""The emulated account of the session (tests/conftest.py ``rehearsal``), by its parts."""
 
 from __future__ import annotations
 
@@ -7,25 +6,22 @@ import pytest
 
 from workshopctl.cloud_assembly import CloudAssembly
 from workshopctl.emulator.account import EmulatedAccount
-from workshopctl.emulator.deploy import Deployment, deploy
+from workshopctl.emulator.deploy import Deployment
 
 
 @pytest.fixture(scope="session")
-def assembly(synth) -> CloudAssembly:
-    return CloudAssembly(synth().outdir)
+def assembly(rehearsal) -> CloudAssembly:
+    return rehearsal.assembly
 
 
 @pytest.fixture(scope="session")
-def emulated(assembly, tmp_path_factory) -> EmulatedAccount:
-    account = EmulatedAccount(assembly, tmp_path_factory.mktemp("emulator")).start()
-    account.deployment = deploy(account)
-    yield account
-    account.stop()
+def emulated(rehearsal) -> EmulatedAccount:
+    return rehearsal.account
 
 
 @pytest.fixture(scope="session")
-def deployment(emulated) -> Deployment:
-    return emulated.deployment
+def deployment(rehearsal) -> Deployment:
+    return rehearsal.deployment
 
 
 def attendee_role_arn(assembly: CloudAssembly, index: int = 0) -> str:

@@ -1,4 +1,5 @@
-"""Shared fixtures of the lab tests: the notebooks, executed once per session in local mode.
+"""Shared fixtures of the lab tests: the notebooks, executed once per session against the
+session's emulated AWS account (tests/conftest.py ``rehearsal``), as the first attendee.
 
 Every notebook runs in a fresh kernel against one session workspace, in the workshop's order,
 because later modules read what earlier ones left (6.1 trains on module 5's upload, 6.2 reads
@@ -13,11 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from workshopctl.local.labs_step import LABS_DIR, NotebookRun, execute_notebook, notebooks
+from workshopctl.local.labs_step import (
+    LABS_DIR,
+    NotebookRun,
+    execute_notebook,
+    lab_label,
+    notebooks,
+)
 
-# The local-mode budget that keeps the whole lab run to about a minute on two cores: fewer
-# tuning trials (the point is the wiring; `make up` runs all 20) and a fifth of the reviews.
-LOCAL_SETTINGS = {"WORKSHOP_LOCAL_TUNING_JOBS": "4", "WORKSHOP_REVIEWS_SCALE": "0.2"}
 # Seconds each notebook may take here, well above what it takes (README of labs/): a notebook
 # that hangs or slows down tenfold fails instead of stalling the suite.
 TIME_LIMITS = {
@@ -46,7 +50,7 @@ def lab_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def executed(lab_workspace: Path) -> Callable[[str], NotebookRun]:
+def executed(lab_workspace: Path, rehearsal) -> Callable[[str], NotebookRun]:
     """``executed("5-classification")`` → that notebook's run (and its prerequisites')."""
     runs: dict[str, NotebookRun] = {}
     output = lab_workspace / "executed"
@@ -55,11 +59,11 @@ def executed(lab_workspace: Path) -> Callable[[str], NotebookRun]:
         if stem not in runs:
             for earlier in DEPENDS_ON.get(stem, []):
                 run(earlier)
+            settings = rehearsal.lab_environment(lab_label(stem), lab_workspace / "home")
             runs[stem] = execute_notebook(
                 LABS_DIR / f"{stem}.ipynb",
-                workspace_root=lab_workspace,
                 output_dir=output,
-                settings=LOCAL_SETTINGS,
+                settings=settings,
                 timeout=TIME_LIMITS[stem],
             )
         return runs[stem]

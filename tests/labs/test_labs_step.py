@@ -10,17 +10,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workshopctl.config import PROJECT_ROOT
 from workshopctl.local.labs_step import LABS_DIR, LabsStep, notebooks
 from workshopctl.local.workspace import Workspace
-
-SETTINGS = {"WORKSHOP_REPO": str(PROJECT_ROOT)}  # the helper copied out of labs/ finds the repo
 
 
 def _labs_folder(folder: Path, cells_by_name: dict[str, list[str]]) -> Path:
     folder.mkdir()
-    for helper in ("workshop.py", "workshop_local.py"):
-        shutil.copy(LABS_DIR / helper, folder / helper)
+    shutil.copy(LABS_DIR / "workshop.py", folder / "workshop.py")
     for name, sources in cells_by_name.items():
         notebook = new_notebook(cells=[new_markdown_cell(f"# {name}")])
         notebook.cells += [new_code_cell(source) for source in sources]
@@ -37,26 +33,28 @@ def test_notebooks_are_ordered_by_module_number(tmp_path):
     ]  # fmt: skip
 
 
-def test_report_links_each_executed_notebook(tmp_path):
+def test_report_links_each_executed_notebook(tmp_path, rehearsal):
     folder = _labs_folder(
         tmp_path / "labs",
-        {"1-env.ipynb": ["import workshop", "print(workshop.environment().target)"]},
+        {"1-env.ipynb": ["import workshop", "print(workshop.environment().source)"]},
     )
     workspace = Workspace(tmp_path / "ws")
 
-    report = LabsStep(settings=SETTINGS, folder=folder).run(workspace, lambda line: None)
+    report = LabsStep(folder=folder).run_in(rehearsal, workspace, lambda line: None)
 
     [row] = report.tables["lab notebooks"]
     assert (row["notebook"], row["status"], row["html"]) == ("1-env", "ok", "1-env.html")
     html = workspace.root / "labs" / "1-env.html"
     assert report.artifacts == [html]
     executed = nbformat.read(workspace.root / "labs" / "1-env.ipynb", as_version=4)
-    assert executed.cells[2].outputs[0]["text"] == "local\n"  # ran in local mode
-    assert "local" in html.read_text()
-    assert [m.met for m in report.metrics] == [True]
+    # The helper found its settings as on AWS: the SSM parameter, from the notebook's name.
+    assert executed.cells[2].outputs[0]["text"].startswith("SSM parameter /")
+    assert "SSM parameter" in html.read_text()
+    assert row["AWS calls"] >= 1 and row["denied"] == 0
+    assert [m.met for m in report.metrics] == [True, True]
 
 
-def test_a_failing_or_slow_notebook_fails_the_step_and_keeps_its_html(tmp_path):
+def test_a_failing_or_slow_notebook_fails_the_step_and_keeps_its_html(tmp_path, rehearsal):
     folder = _labs_folder(
         tmp_path / "labs",
         {
@@ -69,7 +67,7 @@ def test_a_failing_or_slow_notebook_fails_the_step_and_keeps_its_html(tmp_path):
     lines: list[str] = []
 
     with pytest.raises(RuntimeError) as failure:
-        LabsStep(settings=SETTINGS, time_limit=6, folder=folder).run(workspace, lines.append)
+        LabsStep(time_limit=6, folder=folder).run_in(rehearsal, workspace, lines.append)
 
     message = str(failure.value)
     assert "1-fails failed (ValueError: the lab broke)" in message

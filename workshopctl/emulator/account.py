@@ -49,6 +49,8 @@ def reset_moto() -> None:
 class EmulatedAccount:
     """The emulator for one cloud assembly; a context manager that serves while open."""
 
+    _serving: EmulatedAccount | None = None  # moto's state is the process's: one at a time
+
     def __init__(self, assembly: CloudAssembly, workdir: Path):
         if assembly.account != os.environ.get("MOTO_ACCOUNT_ID", assembly.account):
             raise ValueError(
@@ -59,20 +61,33 @@ class EmulatedAccount:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log = CallLog()
-        self.router = Router(_moto_app(), Gate(assembly, self.resource_tags), self.log)
+        self.router = Router(
+            _moto_app(), Gate(assembly, self.resource_tags, self.minted_names), self.log
+        )
         self.server: EmulatorServer | None = None
         self.register(ORGANISER)
+        from workshopctl.emulator import executors
+
+        executors.install(self)
 
     # -- serving ------------------------------------------------------------------------------
     def start(self) -> EmulatedAccount:
+        if EmulatedAccount._serving is not None:
+            raise RuntimeError(
+                "an emulated account is already serving in this process (moto's state is "
+                f"global): stop {EmulatedAccount._serving.url} first"
+            )
         reset_moto()
         self.server = EmulatorServer(self.router).start()
+        EmulatedAccount._serving = self
         return self
 
     def stop(self) -> None:
         if self.server:
             self.server.stop()
             self.server = None
+        if EmulatedAccount._serving is self:
+            EmulatedAccount._serving = None
 
     def __enter__(self) -> EmulatedAccount:
         return self.start()
@@ -130,6 +145,11 @@ class EmulatedAccount:
         return self.client(service, caller.label, caller.role.arn if caller.role else None)
 
     # -- state the gate needs -----------------------------------------------------------------
+    def minted_names(self, call) -> list[dict]:
+        from workshopctl.emulator.moto_state import names_from_state
+
+        return names_from_state(call.service, call.params, self.assembly.account, call.region)
+
     def resource_tags(self, arn: str) -> Mapping[str, str]:
         """A resource's tags, for ``aws:ResourceTag`` conditions."""
         from workshopctl.emulator.moto_state import tags_of

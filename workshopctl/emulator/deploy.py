@@ -34,6 +34,7 @@ class Deployment:
     assets: int = 0
     objects: int = 0
     functions: dict[str, Resource] = field(default_factory=dict)
+    custom_resources: dict[str, dict] = field(default_factory=dict)  # path → provider's answer
 
     def summary(self) -> str:
         done = ", ".join(f"{n} {kind}" for kind, n in sorted(self.provisioned.items()))
@@ -87,6 +88,10 @@ def _zipped(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
+class DeployFailed(RuntimeError):
+    """A resource could not be created, as CloudFormation would report it."""
+
+
 class Deployer:
     """Provisions one assembly into one emulated account."""
 
@@ -117,16 +122,35 @@ class Deployer:
             self._clients[service] = self.account.client(service, label="deploy")
         return self._clients[service]
 
+    def custom_resource_types(self) -> set[str]:
+        """Custom resources whose provider is a Python function of the assembly: the deploy
+        invokes the function as CloudFormation would (those with a provisioner of their own
+        stand for what the emulator cannot run: CodeBuild, the CDK's Node.js providers)."""
+        found = set()
+        for template in self.assembly.templates.values():
+            for raw in template["Resources"].values():
+                kind = raw["Type"]
+                custom = (
+                    kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource"
+                )
+                if custom and kind not in self.provisioners:
+                    found.add(kind)
+        return found
+
     def deploy(self) -> Deployment:
         self._publish_assets()
+        lambda_backed = self.custom_resource_types()
         for stack in stack_order(self.assembly):
-            # Dependencies inside a stack: types in the order the provisioners are listed.
+            # Dependencies inside a stack: types in the order the provisioners are listed, the
+            # custom resources last (they act on what the stack made).
             resources = list(self._resources(stack))
             order = list(self.provisioners)
             for resource in sorted(
                 resources, key=lambda r: order.index(r.type) if r.type in order else len(order)
             ):
                 provision = self.provisioners.get(resource.type)
+                if provision is None and resource.type in lambda_backed:
+                    provision = self._lambda_backed
                 if provision is None:
                     self.result.not_emulated[resource.type] += 1
                     continue
@@ -270,6 +294,45 @@ class Deployer:
             RoleArn=props["RoleArn"],
             Tags=props.get("Tags", []),
         )
+
+    def _lambda_backed(self, resource: Resource) -> None:
+        """Invoke the provider with a Create request and wait for its answer on the response
+        URL, as CloudFormation does; a FAILED answer fails the deploy with its reason."""
+        from workshopctl.emulator.functions import Functions
+        from workshopctl.emulator.server import CLOUDFORMATION_RESPONSES
+
+        token = resource.properties["ServiceToken"]
+        function = token.rsplit(":", 1)[-1]
+        properties = {k: v for k, v in resource.properties.items() if k != "ServiceToken"}
+        request_id = f"{resource.stack}-{resource.logical_id}-create"
+        event = {
+            "RequestType": "Create",
+            "ServiceToken": token,
+            "ResponseURL": f"{self.account.url}{CLOUDFORMATION_RESPONSES}{request_id}",
+            "StackId": (
+                f"arn:aws:cloudformation:{self.assembly.region}:{self.assembly.account}:"
+                f"stack/{resource.stack}/emulated"
+            ),
+            "RequestId": request_id,
+            "LogicalResourceId": resource.logical_id,
+            "ResourceType": resource.type,
+            "ResourceProperties": {"ServiceToken": token, **properties},
+        }
+        functions = Functions(self.account)
+        try:
+            runtime = functions.resource(function).properties.get("Runtime", "")
+        except KeyError:
+            runtime = ""
+        if not str(runtime).startswith("python"):
+            self.result.not_emulated[f"{resource.type} ({runtime or 'no function'})"] += 1
+            return
+        functions.invoke(function, event, label=f"custom resource {resource.type}")
+        answer = self.account.router.cloudformation_responses.get(request_id)
+        if answer is None:
+            raise DeployFailed(f"{resource.path}: {function} never answered CloudFormation")
+        if answer.get("Status") != "SUCCESS":
+            raise DeployFailed(f"{resource.path}: {answer.get('Reason', 'FAILED')}")
+        self.result.custom_resources[resource.path] = answer
 
     def _function(self, resource: Resource) -> None:
         """Functions run in the rehearsal as processes (their code is in the assembly)."""

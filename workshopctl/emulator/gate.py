@@ -69,14 +69,28 @@ def _lookup(params: Mapping[str, Any], variable: str) -> str | None:
     return None
 
 
-def resources(action: str, call: Call, account: str) -> list[tuple[str, bool]]:
-    """(ARN, has a wildcard) for each resource ``action`` requires, filled from ``call``."""
+def resources(
+    action: str, call: Call, account: str, minted: list[dict] | None = None
+) -> list[tuple[str, bool]]:
+    """(ARN, has a wildcard) for each resource ``action`` requires, filled from ``call`` (and
+    from ``minted``: names the service's state holds for ids in the request, one per resource)."""
     formats = service_reference.required_arn_formats(action)
     if not formats:
         return [("*", False)]
+    found = []
+    for extra in minted or [{}]:
+        found += _filled(action, formats, call, {**_known(action, call, account), **extra})
+    return list(dict.fromkeys(found))
+
+
+def _known(action: str, call: Call, account: str) -> dict[str, str]:
     values = {"Partition": "aws", "Region": call.region, "Account": account}
     if action.startswith("ssm:") and isinstance(call.params.get("Name"), str):
         values["ParameterNameWithoutLeadingSlash"] = call.params["Name"].lstrip("/")
+    return values
+
+
+def _filled(action: str, formats, call: Call, values: dict[str, str]) -> list[tuple[str, bool]]:
     found = []
     for arn_format in formats:
         wildcard = False
@@ -115,14 +129,22 @@ def context(call: Call, resource_tags: Mapping[str, str]) -> dict[str, Any]:
 class Gate:
     """Decides each call of a role of the assembly; ``tags_of(arn)`` reads a resource's tags."""
 
-    def __init__(self, assembly: CloudAssembly, tags_of: Callable[[str], Mapping[str, str]]):
+    def __init__(
+        self,
+        assembly: CloudAssembly,
+        tags_of: Callable[[str], Mapping[str, str]],
+        minted: Callable[[Call], list[dict]] = lambda call: [],
+    ):
+        """``minted(call)``: ARN variables for ids in the request that only state resolves."""
         self.assembly = assembly
         self.tags_of = tags_of
+        self.minted = minted
 
     def check(self, role: Role, call: Call) -> list[Checked]:
         checked = []
         for action in iam_actions(AwsCall(call.service, call.operation, "", "", 0)):
-            for resource, wildcard in resources(action, call, self.assembly.account):
+            minted = self.minted(call)
+            for resource, wildcard in resources(action, call, self.assembly.account, minted):
                 tags = self.tags_of(resource) if "*" not in resource else {}
                 decision = self.assembly.decide(role, action, resource, context(call, tags))
                 checked.append(

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from workshopctl.emulator.wire import Call, _model, parse
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise
 ORGANISER = "organiser"  # the deploy's own identity: CloudFormation acting for the organiser
+CLOUDFORMATION_RESPONSES = "/__cloudformation-responses/"
 
 
 @dataclass
@@ -71,11 +73,19 @@ class Router:
     log: CallLog
     identities: dict[str, Identity] = field(default_factory=dict)
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
+    # Custom resource responses, by request id: the pre-signed URL CloudFormation gives a
+    # provider is served here, under CLOUDFORMATION_RESPONSES.
+    cloudformation_responses: dict[str, dict] = field(default_factory=dict)
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CLOUDFORMATION_RESPONSES) and environ["REQUEST_METHOD"] == "PUT":
+            request_id = path[len(CLOUDFORMATION_RESPONSES) :]
+            self.cloudformation_responses[request_id] = json.loads(body or b"{}")
+            return self._send(Reply(200, [], b""), start_response)
         call = parse(environ, body)
         identity = self.identities.get(call.access_key or "")
         if identity is None:
@@ -101,6 +111,10 @@ class Router:
                 reply = executor(call, forward) if executor else forward(call)
             except ServiceError as failure:
                 reply = error_reply(call, failure.status, failure.code, str(failure))
+            except Exception as failure:  # an emulator defect: loud, and in the service's shape
+                traceback.print_exc()
+                message = f"emulator failure in {call.service} {call.operation}: {failure!r}"
+                reply = error_reply(call, 500, "InternalFailure", message)
         logged.status = reply.status
         logged.seconds = round(time.perf_counter() - started, 4)
         self.log.add(identity.label, logged)
@@ -120,6 +134,11 @@ class Router:
             body = b"".join(chunks)
             if hasattr(chunks, "close"):
                 chunks.close()
+            if captured["status"] == 500 and body.lstrip()[:15].lower() == b"<!doctype html>":
+                # moto raised (typically NotImplementedError): say so instead of an HTML page,
+                # and with a status botocore does not retry.
+                message = f"{call.service} {call.operation} is not emulated (moto failed on it)"
+                return error_reply(call, 501, "NotImplementedByEmulator", message)
             return Reply(captured["status"], list(captured["headers"]), body)
 
         return forward

@@ -1,10 +1,13 @@
-"""The lab notebooks on the local target: each one executed top to bottom, saved as HTML.
+"""The lab notebooks in the rehearsal: each one executed top to bottom against the emulated
+AWS account deployed from the synthesized cloud assembly, saved as HTML.
 
-The notebooks in ``labs/`` run in fresh Jupyter kernels with ``WORKSHOP_TARGET=local``, so their
-helper (``labs/workshop.py``) routes every AWS call to the local equivalents, against this
-workspace. They run in the workshop's order (later modules read what earlier ones left), each
-within a time limit, and each one's executed copy is written to ``<workspace>/labs/`` as
-``.ipynb`` and as HTML (nbconvert), errors included, for the report to link.
+The notebooks in ``labs/`` run in fresh Jupyter kernels whose AWS settings (``AWS_ENDPOINT_URL``,
+region, an access key of the attendee notebook's role) point at the emulator, so their helper
+(``labs/workshop.py``) runs its one code path, the AWS one, and every call is decided by the
+synthesized IAM policies. They run in the workshop's order (later modules read what earlier
+ones left), each within a time limit, and each one's executed copy is written to
+``<workspace>/labs/`` as ``.ipynb`` and as HTML (nbconvert), errors included, for the report to
+link; ``<workspace>/api-calls.json`` holds every AWS call of every lab.
 """
 
 from __future__ import annotations
@@ -68,24 +71,18 @@ def local_kernel(notebook, path: Path) -> str:
     return LOCAL_KERNELS[declared]
 
 
-def kernel_environment(workspace_root: Path, settings: Mapping[str, str] | None = None):
-    """The kernel's environment: the local target, this workspace, and plots inline (a caller's
-    ``MPLBACKEND=Agg`` would make ``plt.show()`` draw nothing into the notebook)."""
-    return {
-        **os.environ,
-        "WORKSHOP_TARGET": "local",
-        "WORKSHOP_LOCAL_ROOT": str(workspace_root),
-        "MPLBACKEND": INLINE_PLOTS,
-        **(settings or {}),
-    }
+def kernel_environment(settings: Mapping[str, str]):
+    """The kernel's environment: the caller's, the lab's AWS settings, and plots inline (a
+    caller's ``MPLBACKEND=Agg`` would make ``plt.show()`` draw nothing into the notebook)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return {**inherited, "MPLBACKEND": INLINE_PLOTS, **settings}
 
 
 def execute_notebook(
     path: Path,
     *,
-    workspace_root: Path,
     output_dir: Path,
-    settings: Mapping[str, str] | None = None,
+    settings: Mapping[str, str],
     timeout: float = DEFAULT_TIME_LIMIT,
 ) -> NotebookRun:
     """Run ``path`` top to bottom in a new kernel; the whole notebook gets ``timeout`` seconds
@@ -108,7 +105,7 @@ def execute_notebook(
     )
     status, error = "ok", None
     try:
-        client.execute(env=kernel_environment(workspace_root, settings))
+        client.execute(env=kernel_environment(settings))
     except CellTimeoutError as failure:
         status, error = "timed out", f"over {timeout:.0f} s: {_last_line(failure)}"
     except (CellExecutionError, DeadKernelError) as failure:
@@ -135,37 +132,37 @@ def _html(notebook) -> str:
 
 
 class LabsStep:
-    """Every lab notebook in local mode, as an attendee would run them, into HTML."""
+    """Every lab notebook against the emulated account, as an attendee would run them."""
 
-    name = "labs"
+    name = "labs (against the emulated AWS account deployed from cdk.out)"
 
     def __init__(
         self,
-        settings: Mapping[str, str] | None = None,
         time_limit: float = DEFAULT_TIME_LIMIT,
         folder: Path = LABS_DIR,
+        cdk_out: Path | None = None,
     ) -> None:
-        """``settings``: extra kernel environment, e.g. ``{"WORKSHOP_LOCAL_TUNING_JOBS": "6"}``
-        (fewer local tuning trials) or ``{"WORKSHOP_REVIEWS_SCALE": "0.2"}``."""
-        self.settings = dict(settings or {})
         self.time_limit = time_limit
         self.folder = folder
+        self.cdk_out = cdk_out
 
     def run(self, workspace: Workspace, log: Log) -> StepReport:
-        output_dir = workspace.root / "labs"
-        runs = []
-        for path in notebooks(self.folder):
-            log(f"labs: {path.name}")
-            run = execute_notebook(
-                path,
-                workspace_root=workspace.root,
-                output_dir=output_dir,
-                settings=self.settings,
-                timeout=self.time_limit,
-            )
-            log(f"labs: {run.name} {run.status} in {run.seconds:.1f} s"
-                + (f": {run.error}" if run.error else ""))  # fmt: skip
-            runs.append(run)
+        from workshopctl.emulator import rehearsal
+        from workshopctl.local.synth_step import CDK_OUT
+
+        started = time.perf_counter()
+        session = rehearsal.start(self.cdk_out or CDK_OUT, workspace.root / "emulator")
+        log(f"emulated account at {session.account.url} in {time.perf_counter() - started:.1f} s: "
+            f"{session.deployment.summary()}")  # fmt: skip
+        try:
+            return self.run_in(session, workspace, log)
+        finally:
+            session.account.log.write(workspace.root / "api-calls.json")
+            session.stop()
+
+    def run_in(self, session, workspace: Workspace, log: Log) -> StepReport:
+        """The notebooks against an account already serving (``session``: a Rehearsal)."""
+        runs = run_labs(session, workspace.root, log, self.time_limit, self.folder)
         failed = [run for run in runs if run.status != "ok"]
         if failed:
             raise RuntimeError(
@@ -173,23 +170,49 @@ class LabsStep:
                     f"{run.name} {run.status} ({run.error}), see {run.html}" for run in failed
                 )
             )
-        return _report(runs, output_dir)
+        return _report(runs, workspace.root / "labs", session, workspace.root / "api-calls.json")
 
 
-def _report(runs: list[NotebookRun], output_dir: Path) -> StepReport:
-    report = StepReport(title="Lab notebooks (local mode, executed top to bottom)")
+def lab_label(stem: str) -> str:
+    return f"lab {stem}"
+
+
+def run_labs(session, root: Path, log: Log, time_limit: float, folder: Path = LABS_DIR):
+    """Each notebook in order, as the first attendee, against ``session``'s account."""
+    runs = []
+    for path in notebooks(folder):
+        log(f"labs: {path.name}")
+        settings = session.lab_environment(lab_label(path.stem), root / "notebook-home")
+        run = execute_notebook(
+            path, output_dir=root / "labs", settings=settings, timeout=time_limit
+        )
+        log(f"labs: {run.name} {run.status} in {run.seconds:.1f} s"
+            + (f": {run.error}" if run.error else ""))  # fmt: skip
+        runs.append(run)
+    return runs
+
+
+def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> StepReport:
+    report = StepReport(title="Lab notebooks (executed top to bottom against the emulated AWS)")
     report.lines.append(
-        f"{len(runs)} notebooks executed in fresh kernels with WORKSHOP_TARGET=local; "
-        f"executed copies and HTML in {output_dir}"
+        f"{len(runs)} notebooks executed in fresh kernels as the attendee notebook's role; "
+        f"executed copies and HTML in {output_dir}; every AWS call in {calls}"
     )
+    log = session.account.log
     report.tables["lab notebooks"] = [
         {"notebook": run.name, "status": run.status, "seconds": round(run.seconds, 1),
+         "AWS calls": len(log.calls(lab_label(run.name))),
+         "denied": sum(c.denied for c in log.calls(lab_label(run.name))),
          "html": run.html.name}
         for run in runs
     ]  # fmt: skip
+    labels = {lab_label(run.name) for run in runs}
+    denials = [call for label, call in log.denials() if label in labels]
     report.metrics.append(
         Metric("lab notebooks executed without error", sum(r.status == "ok" for r in runs),
                f"== {len(runs)}", all(r.status == "ok" for r in runs))
     )  # fmt: skip
+    report.metrics.append(Metric("labs' AWS calls denied by the synthesized policies", len(denials),
+                                 "== 0", not denials))  # fmt: skip
     report.artifacts += [run.html for run in runs]
     return report

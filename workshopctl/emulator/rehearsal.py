@@ -1,0 +1,58 @@
+"""The rehearsal's view of an emulated account: start it from a cloud assembly, deploy it, and
+give each program the identity it has in AWS (a lab's kernel the attendee notebook's role,
+found in the templates; never a name re-derived from the workshop config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workshopctl.cloud_assembly import CloudAssembly, Resource
+from workshopctl.emulator.account import EmulatedAccount
+from workshopctl.emulator.deploy import Deployment, deploy
+
+
+@dataclass
+class Rehearsal:
+    account: EmulatedAccount
+    deployment: Deployment
+
+    @property
+    def assembly(self) -> CloudAssembly:
+        return self.account.assembly
+
+    def notebook(self, index: int = 0) -> Resource:
+        """The n-th attendee's notebook instance of the assembly, by name."""
+        notebooks = sorted(
+            self.assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name
+        )
+        if not notebooks:
+            raise RuntimeError("the assembly has no notebook instance (a Studio workshop?)")
+        return notebooks[index]
+
+    def lab_environment(self, label: str, home: Path, index: int = 0) -> dict[str, str]:
+        """A lab kernel's environment: the notebook's role and name; ``home`` stands in for the
+        notebook's ``~/SageMaker`` (the labs' state file; no env.json there, so the helper
+        reads the SSM parameter as a notebook does before its lifecycle script has run)."""
+        notebook = self.notebook(index)
+        home.mkdir(parents=True, exist_ok=True)
+        return {
+            **self.account.environment(label, notebook.properties["RoleArn"]),
+            # What the notebook instance's metadata file tells the helper on AWS.
+            "WORKSHOP_NOTEBOOK": notebook.name,
+            "WORKSHOP_ENV_FILE": str(home / ".workshop" / "env.json"),
+            "WORKSHOP_STATE_FILE": str(home / ".workshop" / "labs-state.json"),
+        }
+
+    def stop(self) -> None:
+        self.account.stop()
+
+
+def start(cdk_out: Path, workdir: Path) -> Rehearsal:
+    """An emulated account serving ``cdk_out``, deployed."""
+    account = EmulatedAccount(CloudAssembly(cdk_out), workdir).start()
+    try:
+        return Rehearsal(account, deploy(account))
+    except Exception:
+        account.stop()
+        raise
