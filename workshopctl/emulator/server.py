@@ -145,8 +145,10 @@ class Router:
 
     @staticmethod
     def _send(reply: Reply, start_response):
-        headers = [(k, v) for k, v in reply.headers if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(reply.body))))
+        headers = list(reply.headers)
+        if not any(k.lower() == "content-length" for k, _ in headers):
+            # A HEAD reply keeps the length of the object it describes, as moto set it.
+            headers.append(("Content-Length", str(len(reply.body))))
         start_response(f"{reply.status} {'OK' if reply.status < 400 else 'Error'}", headers)
         return [reply.body]
 

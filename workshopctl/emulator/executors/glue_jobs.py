@@ -118,7 +118,8 @@ class GlueJobs:
                     local[key] = folder / "data" / key.strip("-")
                     self._fetch(s3, value, local[key], done, run)
             before = _snapshot(folder / "data")
-            command = [sys.executable, str(script), "--JOB_NAME", run.job]
+            # The script's local path runs (no awsglue here), which takes no --JOB_NAME.
+            command = [sys.executable, str(script)]
             for key, value in arguments.items():
                 if key.startswith("--") and key[2:] not in GLUE_RESERVED:
                     command += [key, str(local.get(key, value))]

@@ -1,0 +1,130 @@
+"""Athena, Glue job runs and Comprehend, executed by the emulator as the caller."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.emulator.conftest import attendee_role_arn
+
+
+def _names(emulated) -> dict:
+    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    return json.loads(emulated.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+
+
+def _query(athena, names: dict, sql: str) -> dict:
+    query_id = athena.start_query_execution(
+        QueryString=sql,
+        WorkGroup=names["athena_workgroup"],
+        QueryExecutionContext={"Database": names["glue_database"]},
+    )["QueryExecutionId"]
+    return athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+
+
+@pytest.fixture(scope="module")
+def athena(emulated, assembly):
+    return emulated.client("athena", "test athena", attendee_role_arn(assembly))
+
+
+def test_a_query_runs_over_the_deployed_data_and_reports_the_bytes_it_read(emulated, athena):
+    names = _names(emulated)
+    execution = _query(
+        athena, names, "SELECT season, COUNT(*) AS hours FROM bike_sharing_hourly GROUP BY 1"
+    )
+
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    hour_csv = emulated.client("s3").head_object(
+        Bucket=names["raw_bucket"], Key="bike-sharing/hour.csv"
+    )["ContentLength"]
+    assert 0 < execution["Statistics"]["DataScannedInBytes"] <= hour_csv
+    rows = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])["ResultSet"]
+    assert [c["Type"] for c in rows["ResultSetMetadata"]["ColumnInfo"]] == ["integer", "bigint"]
+    body = [[cell["VarCharValue"] for cell in row["Data"]] for row in rows["Rows"]]
+    assert body[0] == ["season", "hours"]
+    assert sum(int(hours) for _, hours in body[1:]) == 17379  # the data set's hours
+    # The result lands where the workgroup enforces it, written as the caller.
+    location = execution["ResultConfiguration"]["OutputLocation"]
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    text = emulated.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert text.splitlines()[0] == '"season","hours"'
+
+
+def test_results_are_paged_as_athena_pages_them(emulated, athena):
+    execution = _query(athena, _names(emulated), "SELECT instant FROM bike_sharing_hourly LIMIT 25")
+    query_id = execution["QueryExecutionId"]
+    first = athena.get_query_results(QueryExecutionId=query_id, MaxResults=10)
+    second = athena.get_query_results(
+        QueryExecutionId=query_id, MaxResults=10, NextToken=first["NextToken"]
+    )
+    assert len(first["ResultSet"]["Rows"]) == 10  # the header and 9 rows
+    assert len(second["ResultSet"]["Rows"]) == 10
+
+
+def test_a_query_over_a_missing_table_fails_with_athenas_message(emulated, athena):
+    execution = _query(athena, _names(emulated), "SELECT * FROM no_such_table")
+    assert execution["Status"]["State"] == "FAILED"
+    assert "no_such_table does not exist" in execution["Status"]["StateChangeReason"]
+
+
+def test_named_queries_are_the_deployed_ones(emulated, athena, assembly):
+    names = _names(emulated)
+    ids = athena.list_named_queries(WorkGroup=names["athena_workgroup"])["NamedQueryIds"]
+    found = athena.batch_get_named_query(NamedQueryIds=ids)["NamedQueries"]
+    deployed = {r.properties["Name"] for r in assembly.resources("AWS::Athena::NamedQuery")}
+    assert {q["Name"] for q in found} == deployed
+
+
+def test_comprehend_answers_in_the_apis_shape_and_says_which_model(emulated, assembly):
+    comprehend = emulated.client("comprehend", "test comprehend", attendee_role_arn(assembly))
+    answer = comprehend.batch_detect_sentiment(
+        TextList=["Love it, fits perfectly and the fabric is soft", " ", "Awful, fell apart"],
+        LanguageCode="en",
+    )
+    by_index = {item["Index"]: item for item in answer["ResultList"]}
+    assert by_index[0]["Sentiment"] == "POSITIVE"
+    assert by_index[2]["Sentiment"] == "NEGATIVE"
+    assert [error["Index"] for error in answer["ErrorList"]] == [1]
+    assert "local stand-in" in answer["ResponseMetadata"]["HTTPHeaders"]["x-emulator-model"]
+    with pytest.raises(ClientError) as too_many:
+        comprehend.batch_detect_sentiment(TextList=["a"] * 26, LanguageCode="en")
+    assert too_many.value.response["Error"]["Code"] == "BatchSizeLimitExceededException"
+
+
+def _wait(glue, name: str, run_id: str) -> dict:
+    for _ in range(300):
+        run = glue.get_job_run(JobName=name, RunId=run_id)["JobRun"]
+        if run["JobRunState"] not in ("STARTING", "RUNNING"):
+            return run
+        time.sleep(1)
+    raise AssertionError(f"{name} {run_id} still running")
+
+
+def test_a_glue_job_run_executes_its_script_as_its_role_with_bookmarks(emulated, assembly):
+    job = next(assembly.resources("AWS::Glue::Job"))
+    glue = emulated.client("glue")
+    first = glue.start_job_run(JobName=job.name)["JobRunId"]
+    with pytest.raises(ClientError) as busy:
+        glue.start_job_run(JobName=job.name)
+    assert busy.value.response["Error"]["Code"] == "ConcurrentRunsExceededException"
+    assert _wait(glue, job.name, first)["JobRunState"] == "SUCCEEDED"
+    role_calls = emulated.log.calls(f"glue job {job.name}")
+    assert role_calls and not any(call.denied for call in role_calls)
+    assert {c.principal for c in role_calls} == {job.properties["Role"]}
+    written = sum(call.operation == "PutObject" for call in role_calls)
+    # A second run finds nothing new under the source (bookmarks) and writes no Parquet.
+    second = glue.start_job_run(JobName=job.name)["JobRunId"]
+    assert _wait(glue, job.name, second)["JobRunState"] == "SUCCEEDED"
+    again = emulated.log.calls(f"glue job {job.name}")[len(role_calls) :]
+    parquet = [
+        c for c in again if c.operation == "PutObject" and c.checks[0].resource.endswith(".parquet")
+    ]
+    assert written > 0 and parquet == []
+
+
+def test_python_custom_resources_are_invoked_as_cloudformation_invokes_them(deployment):
+    answers = {path.split("/")[0]: answer for path, answer in deployment.custom_resources.items()}
+    assert answers["mlws-guardrails"]["Status"] == "SUCCESS"
