@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # The CDK CLI and jsii need Node 22+ (the CDK's support for Node 20 ended 2026-10-30; see
-# workshopctl/platforms.yaml). When the system's Node is older, `make node` installs Node from
+# workshop_spec/platforms.yaml). When the system's Node is older, `make node` installs Node from
 # npm into .cache/node (the npm package `node`: ~5 s, ~190 MB, no root, no other download
 # site), and this PATH entry makes every recipe below, npx and jsii included, use it.
 NODE_MIN_MAJOR := 22

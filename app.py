@@ -22,7 +22,7 @@ from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
 from stacks.pipelines import PipelinesStack
 from stacks.serving import ServingStack
-from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
+from workshop_spec.config import ConfigError, WorkshopConfig, config_from_context
 from workshopctl.serving_models import build_serving_artifacts
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"

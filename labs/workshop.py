@@ -44,7 +44,7 @@ ENV_FILE = Path("~/SageMaker/.workshop/env.json")
 STATE_FILE = Path("~/SageMaker/.workshop/labs-state.json")
 NOTEBOOK_METADATA = Path("/opt/ml/metadata/resource-metadata.json")
 XGBOOST_VERSION = "1.7-1"  # the built-in algorithm's version the labs train with
-# The workshop's defaults (workshopctl/config.py), used when the environment names none.
+# The workshop's defaults (workshop_spec/config.py), used when the environment names none.
 INSTANCE_TYPES = {"training": "ml.m5.xlarge", "endpoint": "ml.m5.large"}
 # The v2 SDK warns on import that v3 exists; the labs pin v2 on purpose (see labs/README.md).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")

@@ -80,7 +80,7 @@ def workspace() -> Workspace:
 
 def environment() -> workshop.Environment:
     """The same names as in AWS, from the project's config; buckets are workspace folders."""
-    from workshopctl.config import load_project_config
+    from workshop_spec.config import load_project_config
 
     config = load_project_config()
     return workshop.Environment(
@@ -212,7 +212,7 @@ def athena_query(sql: str) -> pd.DataFrame:
 
 def tables() -> pd.DataFrame:
     from training_code.reviews import schema
-    from workshopctl.datasets import CSV_DATASETS
+    from workshop_spec.datasets import CSV_DATASETS
 
     rows = [
         {
@@ -241,7 +241,7 @@ def tables() -> pd.DataFrame:
 
 
 def named_queries() -> pd.DataFrame:
-    from workshopctl.datasets import NAMED_QUERIES
+    from workshop_spec.datasets import NAMED_QUERIES
 
     rows = [{"name": q.name, "description": q.description, "sql": q.sql} for q in NAMED_QUERIES]
     return pd.DataFrame(rows).sort_values("name", ignore_index=True)

@@ -23,9 +23,9 @@ from stacks import nag
 from stacks.constructs import grants
 from stacks.constructs.teardown import customer_key, removal_policy
 from training_code.reviews import schema as reviews_schema
-from workshopctl import platforms
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
-from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
+from workshop_spec.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
 from workshopctl.reviews_data import staged_reviews
 
 ATHENA_RESULTS_PREFIX = "athena/"

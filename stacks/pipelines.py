@@ -41,8 +41,8 @@ from stacks.pipeline_definitions import (
     substitute,
 )
 from stacks.pipeline_definitions.offline_session import sklearn_image, xgboost_image
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
-from workshopctl.datasets import BANK_MARKETING, BIKE_SHARING
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
+from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING
 
 BUILD_REGION = "us-east-1"  # the definitions name images of this region; tokens replace them
 RAW = "s3://raw-bucket-placeholder"

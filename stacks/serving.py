@@ -36,7 +36,7 @@ from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
 from stacks.pipelines import BANK_PIPELINE_KEY, PIPELINES_PREFIX
-from workshopctl.config import WorkshopConfig
+from workshop_spec.config import WorkshopConfig
 from workshopctl.serving_models import ServingArtifacts
 
 CHAMPION, CHALLENGER = (

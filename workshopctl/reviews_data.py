@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from training_code.reviews import generate, schema
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 
 CACHE_ROOT = PROJECT_ROOT / ".cache" / "reviews"
 INPUTS = (

@@ -30,7 +30,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 
 LOCKS_DIR = Path(__file__).with_name("runtime_locks")
 CACHE_ROOT = PROJECT_ROOT / ".cache" / "runtimes"
@@ -49,7 +49,7 @@ class RuntimeLock:
 
     name: str  # the file's stem, e.g. "xgboost-1.7-1"
     path: Path
-    platform: str  # a key of workshopctl/platforms.yaml
+    platform: str  # a key of workshop_spec/platforms.yaml
     image: str  # that entry's identifier, e.g. "1.7-1"
     python: str  # the image's Python minor version, e.g. "3.9"
     pins: dict[str, str] = field(default_factory=dict)

@@ -35,7 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.ml_steps import (
     WORKSHOP_XGBOOST,
     prepare_bank,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.contracts import service_reference
 from tests.contracts.conftest import Deployed
-from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT
+from workshop_spec.config import ATTENDEES_PREFIX, PROJECT_ROOT
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
 

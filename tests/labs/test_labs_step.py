@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.labs_step import LABS_DIR, LabsStep, notebooks
 from workshopctl.local.workspace import Workspace
 

@@ -33,7 +33,7 @@ import duckdb
 
 from training_code.reviews import schema
 from training_code.reviews.generate import DEFAULT_SEED
-from workshopctl.datasets import QUERIES_DIR
+from workshop_spec.datasets import QUERIES_DIR
 from workshopctl.local.data_lake_step import format_rows
 from workshopctl.local.ml_steps import run_program
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace

@@ -328,7 +328,7 @@ class ServingStep:
 
 
 def _project_config() -> Any:
-    from workshopctl.config import load_project_config  # only when no config was handed in
+    from workshop_spec.config import load_project_config  # only when no config was handed in
 
     return load_project_config()
 
