@@ -30,8 +30,8 @@ $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 # The xgboost the serving models are trained with at synth (the built-in 1.7-1's), installed
 # here with every other pin so that synthesis itself reaches no package index.
 SERVING_XGBOOST := .cache/runtimes/.serving-xgboost.installed
-$(SERVING_XGBOOST): workshopctl/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
-	$(PY) -m workshopctl.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
+$(SERVING_XGBOOST): workshop_artifacts/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
+	$(PY) -m workshop_artifacts.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

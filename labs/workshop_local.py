@@ -9,7 +9,7 @@ call of ``workshop.py`` is routed here and runs the project's own local equivale
 * Athena over the Glue tables → DuckDB views over the same files (``workshopctl.local.
   data_lake_step``, ``reviews_step``), the reviews lake built by the module-4 ETL on first use;
 * SageMaker training and tuning jobs → the ``training_code`` programs as processes through the
-  SageMaker contract (``workshopctl.local.ml_steps``; the local tuner for Bayesian tuning);
+  SageMaker contract (``workshop_artifacts.programs``; the local tuner for Bayesian tuning);
 * endpoints → local HTTP servers per production variant (the built-in XGBoost stand-in, or the
   workshop container's own ``serve`` program) behind the weighted router that plays SageMaker's
   variant routing; batch transform → the same servers, fed the input line by line in batches;
@@ -47,6 +47,7 @@ if str(REPO) not in sys.path:
 import workshop  # noqa: E402  (the repository must be importable first)
 
 from training_code.contract import unpack_model, write_model_tarball  # noqa: E402
+from workshop_artifacts.programs import run_program  # noqa: E402
 from workshopctl.local.ab_router import (  # noqa: E402
     INVOKED_VARIANT_HEADER,
     TARGET_VARIANT_HEADER,
@@ -58,7 +59,6 @@ from workshopctl.local.byom_step import (  # noqa: E402
     _stop,
     _wait_for_ping,
 )
-from workshopctl.local.ml_steps import run_program  # noqa: E402
 from workshopctl.local.workspace import Workspace  # noqa: E402
 from workshopctl.local.xgboost_server import XGBoostServer  # noqa: E402
 

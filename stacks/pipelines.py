@@ -36,11 +36,11 @@ from stacks.pipeline_definitions import (
     PipelineInputs,
     bank_marketing_definition,
     bike_sharing_definition,
-    build_source_tarball,
     byom_definition,
     substitute,
 )
 from stacks.pipeline_definitions.offline_session import sklearn_image, xgboost_image
+from workshop_artifacts.source_tarball import build_source_tarball
 from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
 from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING
 

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from stacks.pipeline_definitions import build_source_tarball
+from workshop_artifacts.source_tarball import build_source_tarball
 
 
 @pytest.fixture

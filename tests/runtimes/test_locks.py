@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from workshop_artifacts import runtimes
 from workshop_spec import platforms
-from workshopctl import runtimes
 
 LOCKS = runtimes.locks()
 # What training_code imports and so what every lock must pin (xgboost only where it runs).

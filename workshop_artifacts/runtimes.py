@@ -1,6 +1,6 @@
 """The Python libraries of the SageMaker runtimes we ship code to, reproduced on this machine.
 
-Each runtime has a lock file in ``workshopctl/runtime_locks/`` (``sklearn-1.4-2.txt``,
+Each runtime has a lock file in ``workshop_artifacts/runtime_locks/`` (``sklearn-1.4-2.txt``,
 ``xgboost-1.7-1.txt``): the versions of numpy, pandas, scikit-learn, scipy and xgboost that
 AWS's image ships, as read from the image's published build files, plus header lines naming
 the platform of ``platforms.yaml``, the image id and the image's Python minor version.
@@ -92,7 +92,7 @@ def byom_lock() -> RuntimeLock:
 
 
 def lock(name: str) -> RuntimeLock:
-    """The lock file ``workshopctl/runtime_locks/<name>.txt``."""
+    """The lock file ``workshop_artifacts/runtime_locks/<name>.txt``."""
     return read_lock(LOCKS_DIR / f"{name}.txt")
 
 
@@ -185,11 +185,11 @@ def _run(command: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m workshopctl.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
+    """``python -m workshop_artifacts.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
     (``make setup`` does, so that synthesis itself installs nothing)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3 or args[0] != "overlay":
-        print("usage: python -m workshopctl.runtimes overlay LOCK PACKAGE", file=sys.stderr)
+        print("usage: python -m workshop_artifacts.runtimes overlay LOCK PACKAGE", file=sys.stderr)
         return 2
     print(package_overlay(lock(args[1]), args[2]))
     return 0

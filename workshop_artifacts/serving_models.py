@@ -9,12 +9,13 @@ programs the local target and the pipelines run:
 * ``byom``       — the bring-your-own container's decision tree on iris (Module 7).
 
 The two XGBoost models are trained with the xgboost of the built-in algorithm that serves them
-(1.7.4 in 1.7-1, pinned in ``workshopctl/runtime_locks/xgboost-1.7-1.txt``), not the project's
-own 3.x: that container reads model files of its own version and older, and a 3.x file is not
-even refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which 1.7 drops
-for its default 0.5, so every prediction shifts). The training programs run as subprocesses of this
-project's interpreter with that xgboost first on ``PYTHONPATH`` (``workshopctl/runtimes.py``
-installs it once from the package index into ``.cache/runtimes/``, ~5 s); everything else,
+(1.7.4 in 1.7-1, pinned in ``workshop_artifacts/runtime_locks/xgboost-1.7-1.txt``), not the
+project's own 3.x: that container reads model files of its own version and older, and a 3.x file
+is not even refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which
+1.7 drops for its default 0.5, so every prediction shifts). The training programs run as
+subprocesses of this project's interpreter with that xgboost first on ``PYTHONPATH``
+(``workshop_artifacts/runtimes.py`` installs it once from the package index into
+``.cache/runtimes/``, ~5 s); everything else,
 optuna and numpy included, is the project's venv. ``tests/runtimes/`` loads the artifacts in a
 venv of the serving image's own Python and libraries and predicts with them.
 
@@ -35,20 +36,22 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshop_spec.config import PROJECT_ROOT
-from workshopctl.local.ml_steps import (
+from workshop_artifacts.programs import (
+    WORKSHOP_SPLIT_SEED,
     WORKSHOP_XGBOOST,
-    prepare_bank,
+    Log,
+    run_bank_prepare,
     run_program,
     train_and_pack,
 )
-from workshopctl.local.workspace import Log, Workspace
-from workshopctl.runtimes import lock, package_overlay
+from workshop_artifacts.runtimes import lock, package_overlay
+from workshop_spec.config import PROJECT_ROOT
 
 CACHE_ROOT = PROJECT_ROOT / ".cache" / "serving-models"
 FEATURE_SET = "workshop"  # what the endpoint's callers send: the workshop's prepared features
 BYOM_HYPERPARAMETERS = {"max_leaf_nodes": "8"}
 SERVING_RUNTIME = "xgboost-1.7-1"  # the lock of the built-in algorithm behind the A/B endpoint
+BANK_CSV = "data/bank-marketing/bank-additional-full.csv"
 # Everything the artifacts are made from: a change to any of it rebuilds them.
 INPUTS = (
     "training_code/contract.py",
@@ -57,10 +60,10 @@ INPUTS = (
     "training_code/tuning",
     "training_code/byom_scikit/byom",
     "training_code/byom_scikit/train",
-    "data/bank-marketing/bank-additional-full.csv",
-    "workshopctl/serving_models.py",
+    BANK_CSV,
+    "workshop_artifacts/serving_models.py",
     # the xgboost version the models are written by
-    f"workshopctl/runtime_locks/{SERVING_RUNTIME}.txt",
+    f"workshop_artifacts/runtime_locks/{SERVING_RUNTIME}.txt",
 )
 
 
@@ -109,7 +112,7 @@ def build_serving_artifacts(
     cache_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_root) as scratch:
         staging = Path(scratch) / "artifacts"
-        _train_all(Workspace(Path(scratch) / "workspace"), staging, log)
+        _train_all(Path(scratch) / "work", staging, log)
         (staging / "DONE").write_text(key + "\n")
         if folder.exists():
             shutil.rmtree(folder)
@@ -117,10 +120,12 @@ def build_serving_artifacts(
     return artifacts
 
 
-def _train_all(workspace: Workspace, out: Path, log: Log) -> None:
+def _train_all(work: Path, out: Path, log: Log) -> None:
     serving_xgboost = (package_overlay(lock(SERVING_RUNTIME), "xgboost"),)
-    prepared = prepare_bank(workspace, FEATURE_SET, log)
-    work = workspace.bucket("work") / "serving"
+    prepared = run_bank_prepare(
+        PROJECT_ROOT / BANK_CSV, work / "prepared", work / "prepare", FEATURE_SET,
+        WORKSHOP_SPLIT_SEED, log,
+    )  # fmt: skip
     channels = {"train": prepared / "train", "validation": prepared / "validation"}
     log("serving artifacts: champion (the workshop's XGBoost hyperparameters)")
     train_and_pack(
