@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 
 # The xgboost the serving models are trained with at synth (the built-in 1.7-1's), installed
 # here with every other pin so that synthesis itself reaches no package index.
-SERVING_XGBOOST := .cache/runtimes/.serving-xgboost.installed
+SERVING_XGBOOST := .cache/artifacts/.serving-xgboost.installed
 $(SERVING_XGBOOST): workshop_artifacts/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
 	$(PY) -m workshop_artifacts.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
 	touch $@

@@ -198,7 +198,6 @@ class DataLakeStack(cdk.Stack):
                 # Module 4's reviews as TSV under reviews/tsv/, generated at the config's scale.
                 s3_deployment.Source.asset(
                     str(reviews.root),
-                    exclude=["DONE"],
                     asset_hash=reviews.fingerprint,
                     asset_hash_type=cdk.AssetHashType.CUSTOM,
                 ),

@@ -26,7 +26,7 @@ ROWS = 20
 
 @pytest.fixture(scope="module")
 def artifacts():
-    """The serving stack's artifacts (trained on first use, then from .cache/serving-models)."""
+    """The serving stack's artifacts (trained on first use, then from the artifacts cache)."""
     return build_serving_artifacts()
 
 
