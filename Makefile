@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # The CDK CLI and jsii need Node 22+ (the CDK's support for Node 20 ended 2026-10-30; see
-# workshopctl/platforms.yaml). When the system's Node is older, `make node` installs Node from
+# workshop_spec/platforms.yaml). When the system's Node is older, `make node` installs Node from
 # npm into .cache/node (the npm package `node`: ~5 s, ~190 MB, no root, no other download
 # site), and this PATH entry makes every recipe below, npx and jsii included, use it.
 NODE_MIN_MAJOR := 22
@@ -29,9 +29,9 @@ $(VENV)/.installed: requirements.txt requirements-local.txt requirements-dev.txt
 
 # The xgboost the serving models are trained with at synth (the built-in 1.7-1's), installed
 # here with every other pin so that synthesis itself reaches no package index.
-SERVING_XGBOOST := .cache/runtimes/.serving-xgboost.installed
-$(SERVING_XGBOOST): workshopctl/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
-	$(PY) -m workshopctl.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
+SERVING_XGBOOST := .cache/artifacts/.serving-xgboost.installed
+$(SERVING_XGBOOST): workshop_artifacts/runtime_locks/xgboost-1.7-1.txt $(VENV)/.installed
+	$(PY) -m workshop_artifacts.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

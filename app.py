@@ -22,8 +22,8 @@ from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
 from stacks.pipelines import PipelinesStack
 from stacks.serving import ServingStack
-from workshopctl.config import ConfigError, WorkshopConfig, config_from_context
-from workshopctl.serving_models import build_serving_artifacts
+from workshop_artifacts.serving_models import build_serving_artifacts
+from workshop_spec.config import ConfigError, WorkshopConfig, config_from_context
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
 

@@ -44,7 +44,7 @@ XGBOOST_VERSION = "1.7-1"  # the built-in algorithm's version the labs train wit
 # What the workshop's container prints when it trains (training_code/byom_scikit/byom/train.py);
 # SageMaker publishes a metric of a custom image only when the job defines its regex.
 BYOM_METRIC_DEFINITIONS = [{"Name": "train:accuracy", "Regex": r"train_accuracy=([0-9.]+)"}]
-# The workshop's defaults (workshopctl/config.py), used when the environment names none.
+# The workshop's defaults (workshop_spec/config.py), used when the environment names none.
 INSTANCE_TYPES = {"training": "ml.m5.xlarge", "endpoint": "ml.m5.large"}
 # The v2 SDK warns on import that v3 exists; the labs pin v2 on purpose (see labs/README.md).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")

@@ -33,7 +33,7 @@ from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import ATHENA_RESULTS_PREFIX, DataLakeStack
 from stacks.model_image import ModelImageStack
-from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
+from workshop_spec.config import ATTENDEES_PREFIX, PROJECT_ROOT, SCRATCH_PREFIX, WorkshopConfig
 
 LIFECYCLE_DIR = PROJECT_ROOT / "notebook_lifecycle"
 LABS_DIR = PROJECT_ROOT / "labs"

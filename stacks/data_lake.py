@@ -23,10 +23,10 @@ from stacks import nag
 from stacks.constructs import grants
 from stacks.constructs.teardown import customer_key, removal_policy
 from training_code.reviews import schema as reviews_schema
-from workshopctl import platforms
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
-from workshopctl.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
-from workshopctl.reviews_data import staged_reviews
+from workshop_artifacts.reviews_data import staged_reviews
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
+from workshop_spec.datasets import CSV_DATASETS, DATA_DIR, NAMED_QUERIES, NOT_DEPLOYED, CsvDataset
 
 ATHENA_RESULTS_PREFIX = "athena/"
 REVIEWS_ETL_SCRIPT = PROJECT_ROOT / "training_code" / "reviews" / "etl.py"
@@ -198,7 +198,6 @@ class DataLakeStack(cdk.Stack):
                 # Module 4's reviews as TSV under reviews/tsv/, generated at the config's scale.
                 s3_deployment.Source.asset(
                     str(reviews.root),
-                    exclude=["DONE"],
                     asset_hash=reviews.fingerprint,
                     asset_hash_type=cdk.AssetHashType.CUSTOM,
                 ),

@@ -30,8 +30,8 @@ from stacks.constructs.grants import Grant
 from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
-from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX, WorkshopConfig
-from workshopctl.janitor_cli import lambda_environment
+from workshop_spec.config import ATTENDEES_PREFIX, SCRATCH_PREFIX, WorkshopConfig
+from workshop_spec.janitor_settings import lambda_environment
 
 JANITOR_DATA_FILES = ("prices.json",)  # the price table the dry run's cost column reads
 CENSUS_NAMESPACE = "Workshop"

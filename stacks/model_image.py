@@ -25,8 +25,8 @@ from stacks import nag
 from stacks.constructs.exact_role import exact_role
 from stacks.constructs.packaged_function import RUNTIME
 from stacks.constructs.teardown import customer_key, encrypted_log_group, removal_policy
-from workshopctl import platforms
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
 
 CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
 IMAGE_BUILD_HANDLER = PROJECT_ROOT / "lambdas" / "image_build"

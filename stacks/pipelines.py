@@ -10,10 +10,7 @@ an optional schedule → outputs with a ready start command.
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -36,13 +33,13 @@ from stacks.pipeline_definitions import (
     PipelineInputs,
     bank_marketing_definition,
     bike_sharing_definition,
-    build_source_tarball,
     byom_definition,
     substitute,
 )
 from stacks.pipeline_definitions.offline_session import sklearn_image, xgboost_image
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig
-from workshopctl.datasets import BANK_MARKETING, BIKE_SHARING
+from workshop_artifacts.source_tarball import code_tarball
+from workshop_spec.config import WorkshopConfig
+from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING
 
 BUILD_REGION = "us-east-1"  # the definitions name images of this region; tokens replace them
 RAW = "s3://raw-bucket-placeholder"
@@ -50,11 +47,6 @@ CURATED = "s3://curated-bucket-placeholder"
 TARBALL = "s3://code-asset-placeholder/sourcedir.tar.gz"
 PIPELINES_PREFIX = "pipelines/"  # in the curated bucket: every execution's outputs
 BANK_PIPELINE_KEY = "bank-marketing"  # its outputs: <PIPELINES_PREFIX><key>/<execution>/...
-SOURCE_CACHE = PROJECT_ROOT / ".cache" / "pipelines"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -118,15 +110,7 @@ class PipelinesStack(cdk.Stack):
     # -- code and role -------------------------------------------------------------------------
     def _source_tarball(self) -> s3_assets.Asset:
         """One deterministic tarball of training_code/: the same bytes give the same asset."""
-        SOURCE_CACHE.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=SOURCE_CACHE) as scratch:
-            built = build_source_tarball(
-                PROJECT_ROOT / "training_code", Path(scratch) / "sourcedir.tar.gz"
-            )
-            tarball = SOURCE_CACHE / f"sourcedir-{_sha256(built)[:16]}.tar.gz"
-            if not tarball.exists():
-                built.replace(tarball)  # atomic: a concurrent synth never reads half a file
-        return s3_assets.Asset(self, "SourceTarball", path=str(tarball))
+        return s3_assets.Asset(self, "SourceTarball", path=str(code_tarball()))
 
     def _pipeline_role(self) -> iam.Role:
         prefix = self._config.prefix

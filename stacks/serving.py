@@ -1,11 +1,11 @@
 """ServingStack: Module 7's real-time endpoints, safe to operate during a live event.
 
 Reads top to bottom as a request travels: the first model artifacts (trained from the vendored
-data at synth, see ``workshopctl/serving_models.py``) → SageMaker models on the built-in XGBoost
-image and the workshop's BYOM image → the A/B endpoint (two production variants answering the
-same CSV with the probability of "yes", KMS-encrypted, data capture into the curated bucket) and
-the BYOM endpoint → autoscaling per variant → alarms (5XX, p99 latency, a forgotten endpoint)
-that also roll back a bad update → a dashboard.
+data at synth, see ``workshop_artifacts/serving_models.py``) → SageMaker models on the built-in
+XGBoost image and the workshop's BYOM image → the A/B endpoint (two production variants
+answering the same CSV with the probability of "yes", KMS-encrypted, data capture into the
+curated bucket) and the BYOM endpoint → autoscaling per variant → alarms (5XX, p99 latency, a
+forgotten endpoint) that also roll back a bad update → a dashboard.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from stacks.constructs.teardown import customer_key, encrypted_log_group
 from stacks.data_lake import DataLakeStack
 from stacks.model_image import ModelImageStack
 from stacks.pipelines import BANK_PIPELINE_KEY, PIPELINES_PREFIX
-from workshopctl.config import WorkshopConfig
-from workshopctl.serving_models import ServingArtifacts
+from workshop_artifacts.serving_models import ServingArtifacts
+from workshop_spec.config import WorkshopConfig
 
 CHAMPION, CHALLENGER = (
     "variant-a",

@@ -1,4 +1,5 @@
-"""Operator tooling for the workshop: the typed config, the CLI and the local target.
+"""Operator tooling for the workshop: the CLI and the local target.
 
-Nothing here imports aws_cdk: the stacks import the config model, never the reverse.
+It reads the config model from ``workshop_spec`` and what synth built from ``cdk.out``. Nothing
+here imports aws_cdk, and the stacks never import this package (tests/test_import_direction.py).
 """

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from workshopctl import platforms
-from workshopctl.config import ConfigError, load_project_config
+from workshop_spec import platforms
+from workshop_spec.config import ConfigError, load_project_config
 from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.destroy import add_parser as add_destroy_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 
 # Always the version package.json pins (`--no-install`: never fetch another one).
 CDK = ("npx", "--no-install", "cdk", "--no-notices")

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.account_checks import (
     AccountCheckFailed,
     caller_account,
@@ -34,7 +35,6 @@ from workshopctl.cdk_cli import (
     stack_concurrency,
 )
 from workshopctl.cli_options import add_account_options, context_overrides
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 from workshopctl.stack_timings import report as stack_times
 

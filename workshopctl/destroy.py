@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 
 from lambdas.janitor.aws import Clients
+from workshop_spec.config import load_project_config
 from workshopctl import janitor_cli, residue
 from workshopctl.cdk_cli import Runner, destroy_command, run_in_project
 from workshopctl.cli_options import add_account_options
-from workshopctl.config import load_project_config
 from workshopctl.stack_timings import report as stack_times
 
 

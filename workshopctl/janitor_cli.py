@@ -21,9 +21,9 @@ from lambdas.janitor.aws import Clients
 from lambdas.janitor.janitor import clean, discover
 from lambdas.janitor.model import Report, Scope
 from lambdas.janitor.prices import Prices, format_usd, load_prices, sum_known
+from workshop_spec.config import WorkshopConfig, load_project_config
+from workshop_spec.janitor_settings import stack_query_names, stack_table_names
 from workshopctl.cli_options import add_region
-from workshopctl.config import WorkshopConfig, load_project_config
-from workshopctl.datasets import CSV_DATASETS, NAMED_QUERIES
 
 # Training and tuning as an allowance: module 5 trains once (~0.1 instance-hour), module 6 tunes
 # (~20 trials x ~4 min ≈ 1.3 instance-hours); over a ~6-hour workshop day that is ~0.25
@@ -97,24 +97,10 @@ def scope_for(config: WorkshopConfig, buckets: Iterable[str], *, whole_account: 
         buckets=tuple(buckets),
         database=config.glue_database_name,
         workgroup=config.athena_workgroup_name,
-        stack_query_names=frozenset(query.name for query in NAMED_QUERIES),
-        stack_table_names=frozenset(dataset.table for dataset in CSV_DATASETS),
+        stack_query_names=stack_query_names(),
+        stack_table_names=stack_table_names(),
         whole_account=whole_account,
     )
-
-
-def lambda_environment(config: WorkshopConfig, bucket_names: Iterable[str]) -> dict[str, str]:
-    """The janitor function's environment (see ``lambdas/janitor/handler.py``) for this config."""
-    scope = scope_for(config, bucket_names, whole_account=False)
-    return {
-        "WORKSHOP_PREFIX": scope.prefix,
-        "WORKSHOP_BUCKETS": ",".join(scope.buckets),
-        "WORKSHOP_DATABASE": scope.database,
-        "WORKSHOP_WORKGROUP": scope.workgroup,
-        "STACK_QUERY_NAMES": ",".join(sorted(scope.stack_query_names)),
-        "STACK_TABLE_NAMES": ",".join(sorted(scope.stack_table_names)),
-        "WHOLE_ACCOUNT": "false",
-    }
 
 
 def data_lake_buckets(cloudformation: Any, prefix: str) -> list[str]:

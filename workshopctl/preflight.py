@@ -36,7 +36,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workshopctl import platforms
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.account_checks import (
     MINIMUM_BOOTSTRAP_VERSION,
     AccountCheckFailed,
@@ -44,7 +45,6 @@ from workshopctl.account_checks import (
     caller_account,
 )
 from workshopctl.cli_options import add_account_options, context_overrides
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.quotas import QuotaNeed, needs
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from workshopctl.config import WorkshopConfig
+from workshop_spec.config import WorkshopConfig
 
 QUOTAS_FILE = Path(__file__).with_name("quotas.yaml")
 # Lambda keeps this many executions unreserved: reserving R needs an account quota of R + this.

@@ -39,9 +39,9 @@ from lambdas.janitor.aws import Calls, Clients, error_text
 from lambdas.janitor.data_kinds import SAGEMAKER_LOGS
 from lambdas.janitor.model import TAG_KEY
 from lambdas.janitor.prices import Prices, format_usd, load_prices, sum_known
+from workshop_spec.config import PROJECT_ROOT, load_project_config
 from workshopctl.cli_options import add_region
 from workshopctl.cloud_assembly import asset_destinations
-from workshopctl.config import PROJECT_ROOT, load_project_config
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"
 # The default bootstrap qualifier (the app does not set another one).

@@ -16,7 +16,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from constructs import Construct
 
-from workshopctl import platforms
+from workshop_spec import platforms
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Image:
     scope: str = "inference"
 
 
-# Versions come from the platform matrix (workshopctl/platforms.yaml).
+# Versions come from the platform matrix (workshop_spec/platforms.yaml).
 _XGBOOST_VERSION = platforms.identifier("sagemaker-xgboost")
 _SKLEARN = platforms.matrix()["sagemaker-sklearn"]
 XGBOOST = Image("xgboost", _XGBOOST_VERSION, _XGBOOST_VERSION)  # built-in: training and serving

@@ -18,11 +18,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks import nag
-from workshopctl import platforms
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
-# The Python runtime of the platform matrix (workshopctl/platforms.yaml), so the end-of-support
+# The Python runtime of the platform matrix (workshop_spec/platforms.yaml), so the end-of-support
 # gate watches the runtime that is actually deployed.
 RUNTIME = lambda_.Runtime(platforms.identifier("lambda-python"), lambda_.RuntimeFamily.PYTHON)
 

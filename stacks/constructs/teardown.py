@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from workshopctl.config import WorkshopConfig
+from workshop_spec.config import WorkshopConfig
 
 
 def removal_policy(config: WorkshopConfig) -> cdk.RemovalPolicy:

@@ -27,7 +27,6 @@ from stacks.pipeline_definitions.inputs import (  # noqa: E402
     InstanceTypes,
     PipelineInputs,
 )
-from stacks.pipeline_definitions.source_tarball import build_source_tarball  # noqa: E402
 
 __all__ = [
     "BYOM_IMAGE_PLACEHOLDER",
@@ -36,7 +35,6 @@ __all__ = [
     "PipelineInputs",
     "bank_marketing_definition",
     "bike_sharing_definition",
-    "build_source_tarball",
     "byom_definition",
     "strip_volatile",
     "substitute",

@@ -34,7 +34,7 @@ class PipelineInputs:
     ``output_uri``: a prefix under which each execution writes ``<output_uri>/<execution
     id>/...`` (prepared data, models, evaluation reports, batch predictions).
     ``source_tarball_uri``: ``sourcedir.tar.gz`` of ``training_code/`` (see
-    :func:`stacks.pipeline_definitions.build_source_tarball`); unused by the BYOM pipeline.
+    :func:`workshop_artifacts.source_tarball.build_source_tarball`); unused by the BYOM pipeline.
     ``byom_image_uri``: the workshop's model image (BYOM pipeline only).
     """
 

@@ -17,7 +17,7 @@ import botocore.config
 from sagemaker import image_uris
 from sagemaker.workflow.pipeline_context import PipelineSession
 
-from workshopctl import platforms
+from workshop_spec import platforms
 
 # Nothing listens there: a call that slips through fails fast and loudly.
 UNREACHABLE_ENDPOINT = "http://127.0.0.1:9"

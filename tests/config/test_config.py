@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from workshopctl.config import (
+from workshop_spec.config import (
     PROJECT_ROOT,
     ConfigError,
     build_config,
@@ -128,7 +128,7 @@ BAD_VALUES = [
     (
         {"attendee_environment.platform": "notebook-al1-v1"},
         "attendee_environment.platform: notebook-al1-v1 is not allowed; use one of "
-        "notebook-al2023-v1 (the notebook platforms in workshopctl/platforms.yaml",
+        "notebook-al2023-v1 (the notebook platforms in workshop_spec/platforms.yaml",
     ),
     ({"attendes": "3"}, "attendes: unknown key; known keys: "),
 ]

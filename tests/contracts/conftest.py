@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from workshop_spec.config import WorkshopConfig, config_from_context
 from workshopctl.cloud_assembly import CloudAssembly, Role
-from workshopctl.config import WorkshopConfig, config_from_context
 
 CONFIGS = {
     "default": {},

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.contracts.conftest import Deployed
+from workshop_spec.config import ATTENDEES_PREFIX, PROJECT_ROOT
 from workshopctl import service_reference
-from workshopctl.config import ATTENDEES_PREFIX, PROJECT_ROOT
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import pytest
 
 from tests.contracts.conftest import Deployed
+from workshop_spec.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
 from workshopctl import service_reference
 from workshopctl.cloud_assembly import Role
-from workshopctl.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
 
 SERVICES = (
     "sagemaker", "s3", "ecr", "glue", "athena", "application-autoscaling", "cloudwatch", "logs",
@@ -288,14 +288,14 @@ def test_pushes_cannot_replace_a_deployed_image(deployed):
 
 @pytest.mark.parametrize("attendee", ["bank", "serving", "attendee"])
 def test_an_attendee_name_that_would_cover_a_shared_name_is_refused(attendee):
-    from workshopctl.config import ConfigError, config_from_context
+    from workshop_spec.config import ConfigError, config_from_context
 
     with pytest.raises((ConfigError, ValueError), match=attendee):
         config_from_context({"workshop": {"attendees": [attendee, "ada"]}})
 
 
 def test_an_attendee_name_too_long_for_a_tuning_job_is_refused():
-    from workshopctl.config import ConfigError, config_from_context
+    from workshop_spec.config import ConfigError, config_from_context
 
     with pytest.raises((ConfigError, ValueError), match="tuning"):
         config_from_context({"workshop": {"prefix": "a" * 12, "attendees": ["b" * 12]}})

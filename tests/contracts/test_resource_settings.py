@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.cloud_assembly import CloudAssembly
-from workshopctl.config import PROJECT_ROOT
 
 
 def test_no_function_reserves_concurrency(deployed):

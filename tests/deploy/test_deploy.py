@@ -15,10 +15,10 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.conftest import use_dummy_credentials
+from workshop_spec.config import load_project_config
 from workshopctl import deploy
 from workshopctl.account_checks import BOOTSTRAP_VERSION_PARAMETER
 from workshopctl.cdk_cli import deploy_command, stack_concurrency
-from workshopctl.config import load_project_config
 from workshopctl.quotas import needs
 
 REGION = "eu-west-1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workshopctl.config import build_config
+from workshop_spec.config import build_config
 from workshopctl.quotas import QuotaNeed, load_quota_data, needs, reserved_concurrency_in
 
 

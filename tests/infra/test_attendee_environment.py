@@ -14,7 +14,7 @@ from parliament import analyze_policy_string
 
 from tests.conftest import resources_of
 from tests.infra.policies import ACCOUNT, REGION, managed_policies, resolve, role_statements
-from workshopctl.config import load_project_config
+from workshop_spec.config import load_project_config
 
 CONFIG = load_project_config()
 STACK = f"{CONFIG.prefix}-attendee-environment"

@@ -10,8 +10,8 @@ import sqlglot
 
 from tests.conftest import resources_of
 from training_code.reviews import schema as reviews_schema
-from workshopctl.config import load_project_config
-from workshopctl.datasets import BANK_MARKETING, BIKE_SHARING, CSV_DATASETS, NAMED_QUERIES
+from workshop_spec.config import load_project_config
+from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING, CSV_DATASETS, NAMED_QUERIES
 
 CONFIG = load_project_config()
 STACK = f"{CONFIG.prefix}-data-lake"

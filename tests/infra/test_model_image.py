@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import resources_of
-from workshopctl.config import load_project_config
+from workshop_spec.config import load_project_config
 
 CONFIG = load_project_config()
 STACK = f"{CONFIG.prefix}-model-image"

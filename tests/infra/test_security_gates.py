@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from stacks import nag
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(

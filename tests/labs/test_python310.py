@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.labs_step import LABS_DIR, notebooks
 
 VERMIN = Path(sys.executable).with_name("vermin")  # installed beside the venv's python

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 
 _spec = importlib.util.spec_from_file_location(
     "image_build_handler", PROJECT_ROOT / "lambdas" / "image_build" / "handler.py"

@@ -28,9 +28,10 @@ from lambdas.janitor.janitor import KINDS, clean, discover
 from lambdas.janitor.model import DONE, FAILED, GONE, PENDING, Scope
 from lambdas.janitor.prices import load_prices
 from tests.lambdas import janitor_fixtures as fx
+from workshop_spec.config import PROJECT_ROOT, build_config, load_project_config
+from workshop_spec.janitor_settings import lambda_environment
 from workshopctl import janitor_cli
 from workshopctl.__main__ import main as workshopctl_main
-from workshopctl.config import PROJECT_ROOT, build_config, load_project_config
 
 NO_WAIT = {"sleep": lambda _: None}
 
@@ -334,9 +335,9 @@ def test_scope_comes_from_the_environment():
         janitor_handler.scope_from_environment({**LAMBDA_ENV, "WHOLE_ACCOUNT": "ture"})
 
 
-def test_the_cli_environment_for_the_lambda_reads_back_as_the_cli_scope():
+def test_the_stack_environment_for_the_lambda_reads_back_as_the_cli_scope():
     config = load_project_config()
-    environment = janitor_cli.lambda_environment(config, ["b1", "b2"])
+    environment = lambda_environment(config, ["b1", "b2"])
     assert janitor_handler.scope_from_environment(environment) == janitor_cli.scope_for(
         config, ["b1", "b2"], whole_account=False
     )

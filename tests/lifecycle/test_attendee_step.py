@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workshopctl.config import ORIGINAL_LAB_REPOSITORIES, load_project_config
+from workshop_spec.config import ORIGINAL_LAB_REPOSITORIES, load_project_config
 from workshopctl.local.attendee_step import (
     CRON_MARK,
     AttendeeEnvironmentStep,

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from workshopctl.config import PROJECT_ROOT
-from workshopctl.datasets import CSV_DATASETS, NAMED_QUERIES
+from workshop_spec.config import PROJECT_ROOT
+from workshop_spec.datasets import CSV_DATASETS, NAMED_QUERIES
 from workshopctl.local.data_lake_step import DataLakeStep, connect, land_raw_data, run_named_queries
 from workshopctl.local.workspace import Workspace
 

@@ -80,7 +80,7 @@ def definitions() -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def sample_buckets(tmp_path_factory) -> Path:
     """Local buckets with the source tarball and small slices of both datasets."""
-    from stacks.pipeline_definitions import build_source_tarball
+    from workshop_artifacts.source_tarball import build_source_tarball
 
     root = tmp_path_factory.mktemp("buckets")
     build_source_tarball(REPO / "training_code", root / TARBALL_URI.removeprefix("s3://"))

@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from stacks.pipeline_definitions import build_source_tarball
+from workshop_artifacts.source_tarball import build_source_tarball, code_tarball
 
 
 @pytest.fixture
@@ -63,3 +63,12 @@ def test_archive_holds_the_folder_sorted_without_caches(source, tmp_path):
 def test_a_missing_source_folder_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="is not a folder"):
         build_source_tarball(tmp_path / "nope", tmp_path / "out.tar.gz")
+
+
+def test_the_cached_tarball_is_the_built_one_and_is_reused(source, tmp_path):
+    cache_root = tmp_path / "cache"
+    cached = code_tarball(source, cache_root)
+    assert cached.read_bytes() == build_source_tarball(source, tmp_path / "x.tar.gz").read_bytes()
+    assert code_tarball(source, cache_root) == cached
+    (source / "bank" / "run.sh").chmod(0o644)  # a mode the archive records: a new entry
+    assert code_tarball(source, cache_root) != cached

@@ -1,6 +1,6 @@
 """The platform matrix as a deprecation gate: every runtime we ship to is still supported today.
 
-The matrix (``workshopctl/platforms.yaml``) names each runtime, its end of support and the AWS
+The matrix (``workshop_spec/platforms.yaml``) names each runtime, its end of support and the AWS
 page that states it. This test goes red on the first day after any of those dates, naming the
 platform, the date and the page, so a retirement is found by CI, not by an attendee on the day.
 """
@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import pytest
 import yaml
 
-from workshopctl import platforms
-from workshopctl.config import PROJECT_ROOT, ConfigError, load_project_config
+from workshop_spec import platforms
+from workshop_spec.config import PROJECT_ROOT, ConfigError, load_project_config
 
 MATRIX = platforms.matrix()
 TODAY = date.today()

@@ -23,10 +23,11 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.conftest import use_dummy_credentials
-from workshopctl import platforms, preflight
+from workshop_spec import platforms
+from workshop_spec.config import load_project_config
+from workshopctl import preflight
 from workshopctl.__main__ import main
 from workshopctl.account_checks import BOOTSTRAP_VERSION_PARAMETER
-from workshopctl.config import load_project_config
 from workshopctl.quotas import needs
 
 HERE = Path(__file__).parent

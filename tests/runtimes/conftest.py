@@ -1,8 +1,8 @@
 """Fixtures for the runtime tests: a venv per SageMaker runtime and a runner for its programs.
 
-Each venv is built once per machine from its lock file (``workshopctl/runtimes.py``, cached in
-``.cache/runtimes/``); a machine without the image's Python minor version skips the tests that
-need it, saying which interpreter is missing.
+Each venv is built once per machine from its lock file (``workshop_artifacts/runtimes.py``,
+cached in ``.cache/artifacts/runtime-venv/``); a machine without the image's Python minor
+version skips the tests that need it, saying which interpreter is missing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from workshopctl import runtimes
+from workshop_artifacts import runtimes
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"

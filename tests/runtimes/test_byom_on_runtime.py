@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.byom.conftest import IRIS_SETOSA, IRIS_VIRGINICA, ServerProcess, run_train
-from workshopctl import platforms, runtimes
+from workshop_artifacts import runtimes
+from workshop_spec import platforms
 
 DOCKERFILE = runtimes.BYOM_LOCK.parent / "Dockerfile"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workshopctl import platforms, runtimes
+from workshop_artifacts import runtimes
+from workshop_spec import platforms
 
 LOCKS = runtimes.locks()
 # What training_code imports and so what every lock must pin (xgboost only where it runs).

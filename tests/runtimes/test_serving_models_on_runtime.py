@@ -1,6 +1,6 @@
 """The endpoints' first XGBoost models load and predict in the serving version's xgboost.
 
-``workshopctl/serving_models.py`` trains the A/B endpoint's champion and challenger at synth
+``workshop_artifacts/serving_models.py`` trains the A/B endpoint's champion and challenger at synth
 time; the built-in XGBoost 1.7-1 container serves them and reads model files of xgboost 1.7 and
 older only. These tests take the very ``model.tar.gz`` bytes the serving stack ships, load them
 in the XGBoost 1.7-1 runtime venv the way the container does, predict on real prepared rows,
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from workshopctl.serving_models import build_serving_artifacts
+from workshop_artifacts.serving_models import build_serving_artifacts
 
 PROBE = Path(__file__).with_name("serving_probe.py")
 ROWS = 20
@@ -26,7 +26,7 @@ ROWS = 20
 
 @pytest.fixture(scope="module")
 def artifacts():
-    """The serving stack's artifacts (trained on first use, then from .cache/serving-models)."""
+    """The serving stack's artifacts (trained on first use, then from the artifacts cache)."""
     return build_serving_artifacts()
 
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from notebook_lifecycle.render import render_on_create, render_on_start
-from workshopctl.config import PROJECT_ROOT, WorkshopConfig, load_project_config
+from workshop_spec.config import PROJECT_ROOT, WorkshopConfig, load_project_config
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 LIFECYCLE_LIMIT_SECONDS = 300  # SageMaker stops a lifecycle script after 5 minutes

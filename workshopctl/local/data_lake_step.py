@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from workshopctl.datasets import (
+from workshop_spec.datasets import (
     CSV_DATASETS,
     DATA_DIR,
     NAMED_QUERIES,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 LABS_DIR = PROJECT_ROOT / "labs"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workshopctl.config import load_project_config
+from workshop_spec.config import load_project_config
 from workshopctl.local.ml_steps import stage_raw
 from workshopctl.local.pipeline_loader import load_pipelines
 from workshopctl.local.pipeline_models import headline_metrics

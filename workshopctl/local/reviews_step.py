@@ -33,9 +33,9 @@ import duckdb
 
 from training_code.reviews import schema
 from training_code.reviews.generate import DEFAULT_SEED
-from workshopctl.datasets import QUERIES_DIR
+from workshop_artifacts.programs import run_program
+from workshop_spec.datasets import QUERIES_DIR
 from workshopctl.local.data_lake_step import format_rows
-from workshopctl.local.ml_steps import run_program
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 LOCAL_SCALE = 1.0  # the real 23,486 reviews: the ETL takes ~10 s, the JVM's start included

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.attendee_step import AttendeeEnvironmentStep
 from workshopctl.local.byom_step import ByomScikitStep
 from workshopctl.local.data_lake_step import DataLakeStep

@@ -30,19 +30,18 @@ from typing import Any
 import numpy as np
 
 from lambdas.traffic_shift.weights import parse_request, plan_shift, shares
+from workshop_artifacts.programs import (
+    WORKSHOP_SPLIT_SEED,
+    WORKSHOP_XGBOOST,
+    run_program,
+    train_and_pack,
+)
 from workshopctl.local.ab_router import (
     INVOKED_VARIANT_HEADER,
     TARGET_VARIANT_HEADER,
     WeightedRouter,
 )
-from workshopctl.local.ml_steps import (
-    WORKSHOP_SPLIT_SEED,
-    WORKSHOP_XGBOOST,
-    bank_case,
-    prepare_bank,
-    run_program,
-    train_and_pack,
-)
+from workshopctl.local.ml_steps import bank_case, prepare_bank
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 from workshopctl.local.xgboost_server import XGBoostServer
 
@@ -328,7 +327,7 @@ class ServingStep:
 
 
 def _project_config() -> Any:
-    from workshopctl.config import load_project_config  # only when no config was handed in
+    from workshop_spec.config import load_project_config  # only when no config was handed in
 
     return load_project_config()
 

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 CDK_OUT = PROJECT_ROOT / "cdk.out"

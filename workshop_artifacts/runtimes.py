@@ -1,11 +1,12 @@
 """The Python libraries of the SageMaker runtimes we ship code to, reproduced on this machine.
 
-Each runtime has a lock file in ``workshopctl/runtime_locks/`` (``sklearn-1.4-2.txt``,
+Each runtime has a lock file in ``workshop_artifacts/runtime_locks/`` (``sklearn-1.4-2.txt``,
 ``xgboost-1.7-1.txt``): the versions of numpy, pandas, scikit-learn, scipy and xgboost that
 AWS's image ships, as read from the image's published build files, plus header lines naming
 the platform of ``platforms.yaml``, the image id and the image's Python minor version.
 
-Two things are built from a lock, each once per machine and cached under ``.cache/runtimes/``:
+Two things are built from a lock, each once per machine and cached under ``.cache/artifacts/``
+(``cache.py``):
 
 * :func:`runtime_venv` — a virtual environment with an interpreter of the image's Python minor
   version and the locked libraries, where the tests run the real programs;
@@ -20,20 +21,18 @@ Pure Python: no CDK, no boto3.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
+from workshop_artifacts import cache
+from workshop_spec.config import PROJECT_ROOT
 
 LOCKS_DIR = Path(__file__).with_name("runtime_locks")
-CACHE_ROOT = PROJECT_ROOT / ".cache" / "runtimes"
 PIP_TIMEOUT_SECONDS = 900
 _HEADER = re.compile(r"^#\s*(platform|image|python):\s*(\S+)\s*$")
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)")
@@ -49,15 +48,10 @@ class RuntimeLock:
 
     name: str  # the file's stem, e.g. "xgboost-1.7-1"
     path: Path
-    platform: str  # a key of workshopctl/platforms.yaml
+    platform: str  # a key of workshop_spec/platforms.yaml
     image: str  # that entry's identifier, e.g. "1.7-1"
     python: str  # the image's Python minor version, e.g. "3.9"
     pins: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def digest(self) -> str:
-        """Short sha256 of the file: a changed pin gets a fresh cache entry."""
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
 
 
 def read_lock(path: Path) -> RuntimeLock:
@@ -92,7 +86,7 @@ def byom_lock() -> RuntimeLock:
 
 
 def lock(name: str) -> RuntimeLock:
-    """The lock file ``workshopctl/runtime_locks/<name>.txt``."""
+    """The lock file ``workshop_artifacts/runtime_locks/<name>.txt``."""
     return read_lock(LOCKS_DIR / f"{name}.txt")
 
 
@@ -117,56 +111,45 @@ def find_interpreter(minor: str) -> Path | None:
     return None
 
 
-def runtime_venv(runtime: RuntimeLock, cache_root: Path = CACHE_ROOT) -> Path:
+def runtime_venv(runtime: RuntimeLock, cache_root: Path = cache.CACHE_ROOT) -> Path:
     """The Python executable of a venv reproducing ``runtime``, built on first use (~40 s).
 
-    Cached in ``<cache_root>/<name>-<digest of the lock file>/``; built in a scratch folder and
-    renamed into place, so an interrupted build leaves no half-made venv behind.
+    Cached by the lock file's bytes (``cache.py``: ``<cache_root>/runtime-venv/<key>/``); built
+    in a scratch folder and renamed into place, so an interrupted build leaves no half-made venv.
+    A venv finds its site-packages relative to its own folder: moving it is safe as long as it is
+    only ever run as ``<folder>/bin/python`` (its scripts' shebangs are not).
     """
-    folder = cache_root / f"{runtime.name}-{runtime.digest}"
-    python = folder / "bin" / "python"
-    if (folder / "DONE").exists():
-        return python
-    interpreter = find_interpreter(runtime.python)
-    if interpreter is None:
-        raise RuntimeUnavailable(
-            f"no Python {runtime.python} interpreter (needed for {runtime.name}): install it "
-            f"(e.g. `pyenv install {runtime.python}`) or put python{runtime.python} on PATH"
-        )
-    cache_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_root, prefix=f".{runtime.name}-") as scratch:
-        staging = Path(scratch) / "venv"
-        _run([str(interpreter), "-m", "venv", str(staging)])
-        _pip_install(staging / "bin" / "python", ["-r", str(runtime.path)])
-        (staging / "DONE").write_text(f"{runtime.path.name} {runtime.digest}\n")
-        # A venv finds its site-packages relative to its own folder: moving it is safe as long
-        # as it is only ever run as `<folder>/bin/python` (its scripts' shebangs are not).
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    return python
+    key = cache.key(files=[runtime.path], values={"runtime": runtime.name})
+
+    def build(venv: Path) -> None:
+        interpreter = find_interpreter(runtime.python)
+        if interpreter is None:
+            raise RuntimeUnavailable(
+                f"no Python {runtime.python} interpreter (needed for {runtime.name}): install it "
+                f"(e.g. `pyenv install {runtime.python}`) or put python{runtime.python} on PATH"
+            )
+        _run([str(interpreter), "-m", "venv", str(venv)])
+        _pip_install(venv / "bin" / "python", ["-r", str(runtime.path)])
+
+    return cache.entry("runtime-venv", key, build, cache_root) / "bin" / "python"
 
 
-def package_overlay(runtime: RuntimeLock, package: str, cache_root: Path = CACHE_ROOT) -> Path:
+def package_overlay(
+    runtime: RuntimeLock, package: str, cache_root: Path = cache.CACHE_ROOT
+) -> Path:
     """A folder holding only ``package`` at the version ``runtime`` pins, built on first use.
 
     Put first on ``PYTHONPATH``, it replaces the project's own copy of that package for one
-    subprocess; its dependencies come from the project's venv (``--no-deps``).
+    subprocess; its dependencies come from the project's venv (``--no-deps``). Cached by the
+    package and its version (``cache.py``: ``<cache_root>/package-overlay/<key>/``).
     """
-    version = runtime.pins[package]
-    folder = cache_root / f"overlay-{package}-{version}"
-    if (folder / "DONE").exists():
-        return folder
-    cache_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_root, prefix=f".overlay-{package}-") as scratch:
-        staging = Path(scratch) / "overlay"
-        requirement = f"{package}=={version}"
-        _pip_install(Path(sys.executable), ["--no-deps", "--target", str(staging), requirement])
-        (staging / "DONE").write_text(f"{package}=={version} from {runtime.path.name}\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    return folder
+    requirement = f"{package}=={runtime.pins[package]}"
+    key = cache.key(values={"requirement": requirement})
+
+    def build(overlay: Path) -> None:
+        _pip_install(Path(sys.executable), ["--no-deps", "--target", str(overlay), requirement])
+
+    return cache.entry("package-overlay", key, build, cache_root)
 
 
 def _pip_install(python: Path, args: list[str]) -> None:
@@ -185,11 +168,11 @@ def _run(command: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m workshopctl.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
+    """``python -m workshop_artifacts.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
     (``make setup`` does, so that synthesis itself installs nothing)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 3 or args[0] != "overlay":
-        print("usage: python -m workshopctl.runtimes overlay LOCK PACKAGE", file=sys.stderr)
+        print("usage: python -m workshop_artifacts.runtimes overlay LOCK PACKAGE", file=sys.stderr)
         return 2
     print(package_overlay(lock(args[1]), args[2]))
     return 0

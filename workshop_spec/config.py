@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from workshopctl import platforms
+from workshop_spec import platforms
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,7 +177,7 @@ class AttendeeEnvironment(_Section):
         default_factory=lambda: platforms.identifier("notebook-al2023"),
         **allowed(
             f"one of {', '.join(_supported_notebook_platforms())} (the notebook platforms in "
-            "workshopctl/platforms.yaml not past their end of support)"
+            "workshop_spec/platforms.yaml not past their end of support)"
         ),
     )
     idle_minutes: int = Field(60, ge=0, le=1440, **allowed("0..1440 (0 turns auto-stop off)"))
@@ -209,7 +209,7 @@ class AttendeeEnvironment(_Section):
                 },
             )
         if value not in known:
-            raise ValueError("not a notebook platform of workshopctl/platforms.yaml")
+            raise ValueError("not a notebook platform of workshop_spec/platforms.yaml")
         return value
 
     @model_validator(mode="after")

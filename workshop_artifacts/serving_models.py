@@ -9,21 +9,21 @@ programs the local target and the pipelines run:
 * ``byom``       — the bring-your-own container's decision tree on iris (Module 7).
 
 The two XGBoost models are trained with the xgboost of the built-in algorithm that serves them
-(1.7.4 in 1.7-1, pinned in ``workshopctl/runtime_locks/xgboost-1.7-1.txt``), not the project's
-own 3.x: that container reads model files of its own version and older, and a 3.x file is not
-even refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which 1.7 drops
-for its default 0.5, so every prediction shifts). The training programs run as subprocesses of this
-project's interpreter with that xgboost first on ``PYTHONPATH`` (``workshopctl/runtimes.py``
-installs it once from the package index into ``.cache/runtimes/``, ~5 s); everything else,
-optuna and numpy included, is the project's venv. ``tests/runtimes/`` loads the artifacts in a
-venv of the serving image's own Python and libraries and predicts with them.
+(1.7.4 in 1.7-1, pinned in ``workshop_artifacts/runtime_locks/xgboost-1.7-1.txt``), not the
+project's own 3.x: that container reads model files of its own version and older, and a 3.x file
+is not even refused, it is misread (3.x writes ``base_score`` as a vector, ``[4.48E-1]``, which
+1.7 drops for its default 0.5, so every prediction shifts). The training programs run as
+subprocesses of this project's interpreter with that xgboost first on ``PYTHONPATH``
+(``runtimes.py`` installs it once from the package index, ~5 s); everything else, optuna and
+numpy included, is the project's venv. ``tests/runtimes/`` loads the artifacts in a venv of the
+serving image's own Python and libraries and predicts with them.
 
 Training takes ~2 minutes once per machine (xgboost 1.7 defaults to a slower tree method
-than 3.x): the artifacts are cached under ``.cache/serving-models/`` by a fingerprint of
-everything they are made from (programs, data, hyperparameters, tuning spec, the serving
-xgboost's lock). The fingerprint, not the artifacts' bytes, is what the templates carry as
-asset hash, so templates depend only on code and config even if another machine's XGBoost
-writes other bytes.
+than 3.x): the artifacts are cached under ``.cache/artifacts/serving-models/`` (``cache.py``)
+by a fingerprint of everything they are made from (programs, data, hyperparameters, tuning
+spec, the serving xgboost's lock). The fingerprint, not the artifacts' bytes, is what the
+templates carry as asset hash, so templates depend only on code and config even if another
+machine's XGBoost writes other bytes.
 """
 
 from __future__ import annotations
@@ -35,20 +35,23 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshopctl.config import PROJECT_ROOT
-from workshopctl.local.ml_steps import (
+from workshop_artifacts import cache
+from workshop_artifacts.programs import (
+    WORKSHOP_SPLIT_SEED,
     WORKSHOP_XGBOOST,
-    prepare_bank,
+    Log,
+    run_bank_prepare,
     run_program,
     train_and_pack,
 )
-from workshopctl.local.workspace import Log, Workspace
-from workshopctl.runtimes import lock, package_overlay
+from workshop_artifacts.runtimes import lock, package_overlay
+from workshop_spec.config import PROJECT_ROOT
 
-CACHE_ROOT = PROJECT_ROOT / ".cache" / "serving-models"
+KIND = "serving-models"  # the cache's folder: .cache/artifacts/serving-models/<key>/
 FEATURE_SET = "workshop"  # what the endpoint's callers send: the workshop's prepared features
 BYOM_HYPERPARAMETERS = {"max_leaf_nodes": "8"}
 SERVING_RUNTIME = "xgboost-1.7-1"  # the lock of the built-in algorithm behind the A/B endpoint
+BANK_CSV = "data/bank-marketing/bank-additional-full.csv"
 # Everything the artifacts are made from: a change to any of it rebuilds them.
 INPUTS = (
     "training_code/contract.py",
@@ -57,10 +60,10 @@ INPUTS = (
     "training_code/tuning",
     "training_code/byom_scikit/byom",
     "training_code/byom_scikit/train",
-    "data/bank-marketing/bank-additional-full.csv",
-    "workshopctl/serving_models.py",
+    BANK_CSV,
+    "workshop_artifacts/serving_models.py",
     # the xgboost version the models are written by
-    f"workshopctl/runtime_locks/{SERVING_RUNTIME}.txt",
+    f"workshop_artifacts/runtime_locks/{SERVING_RUNTIME}.txt",
 )
 
 
@@ -75,52 +78,36 @@ class ServingArtifacts:
         return hashlib.sha256(f"{self.fingerprint}:{name}".encode()).hexdigest()
 
 
-def fingerprint(root: Path = PROJECT_ROOT) -> str:
-    """sha256 over the relative paths and bytes of every input file, in sorted order."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps([WORKSHOP_XGBOOST, BYOM_HYPERPARAMETERS, FEATURE_SET]).encode())
-    for item in INPUTS:
-        path = root / item
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            if "__pycache__" in file.parts:
-                continue
-            digest.update(file.relative_to(root).as_posix().encode())
-            digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
+def fingerprint() -> str:
+    """sha256 over the hyperparameters and every input file's relative path and bytes."""
+    return cache.key(files=INPUTS, values=[WORKSHOP_XGBOOST, BYOM_HYPERPARAMETERS, FEATURE_SET])
 
 
 def build_serving_artifacts(
-    cache_root: Path = CACHE_ROOT, log: Log = lambda line: None
+    cache_root: Path = cache.CACHE_ROOT, log: Log = lambda line: None
 ) -> ServingArtifacts:
     """The three artifacts, trained on first use and cached by the inputs' fingerprint."""
     key = fingerprint()
-    folder = cache_root / key[:16]
-    artifacts = ServingArtifacts(
+    folder = cache.entry(KIND, key, lambda out: _train_all(out, log), cache_root)
+    return ServingArtifacts(
         champion=folder / "champion" / "model.tar.gz",
         challenger=folder / "challenger" / "model.tar.gz",
         byom=folder / "byom" / "model.tar.gz",
         fingerprint=key,
     )
-    if (folder / "DONE").exists():
-        return artifacts
-    # Build in a scratch folder and move into place at the end: an interrupted build leaves
-    # no half-written cache entry behind.
-    cache_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_root) as scratch:
-        staging = Path(scratch) / "artifacts"
-        _train_all(Workspace(Path(scratch) / "workspace"), staging, log)
-        (staging / "DONE").write_text(key + "\n")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    return artifacts
 
 
-def _train_all(workspace: Workspace, out: Path, log: Log) -> None:
+def _train_all(out: Path, log: Log) -> None:
+    with tempfile.TemporaryDirectory(prefix="serving-models-") as work:
+        _train_into(Path(work), out, log)
+
+
+def _train_into(work: Path, out: Path, log: Log) -> None:
     serving_xgboost = (package_overlay(lock(SERVING_RUNTIME), "xgboost"),)
-    prepared = prepare_bank(workspace, FEATURE_SET, log)
-    work = workspace.bucket("work") / "serving"
+    prepared = run_bank_prepare(
+        PROJECT_ROOT / BANK_CSV, work / "prepared", work / "prepare", FEATURE_SET,
+        WORKSHOP_SPLIT_SEED, log,
+    )  # fmt: skip
     channels = {"train": prepared / "train", "validation": prepared / "validation"}
     log("serving artifacts: champion (the workshop's XGBoost hyperparameters)")
     train_and_pack(
