@@ -1,6 +1,6 @@
 """Dependencies point one way (DESIGN.md §3), checked by reading every module's imports.
 
-    app.py ──► stacks/                      workshopctl/ (CLI, local target)
+    app.py ──► stacks/                      workshopctl/ (CLI, emulator, local target)
                   │                              │
                   ▼                              ▼
        workshop_spec/      (config model, names, data specs: imports nothing of the project)
@@ -43,8 +43,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "stacks": _SHARED,
     "workshopctl": _SHARED,
     "app.py": frozenset({"stacks", "workshop_spec", "workshop_artifacts"}),
-    "labs/workshop.py": frozenset(),  # runs alone in the notebook's kernel
-    "labs": frozenset({"workshopctl", *_SHARED}),  # workshop_local.py: the labs' local target
+    "labs/workshop.py": frozenset(),  # runs alone in the notebook's kernel, in AWS as rehearsed
     "bench": frozenset({"workshopctl", *_SHARED}),
     "tests": _EVERYTHING,
 }
