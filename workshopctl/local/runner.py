@@ -34,7 +34,7 @@ def all_steps() -> list[Step]:
         PipelinesStep(),  # modules 5-7 as SageMaker Pipelines, the synthesized definitions
         ByomScikitStep(),  # module 7: bring-your-own container
         ServingStep(),  # module 7: the A/B endpoint's two variants behind a weighted router
-        LabsStep(),  # every lab notebook, top to bottom, in local mode
+        LabsStep(),  # every lab notebook, top to bottom, against the emulated AWS account
     ]
 
 

@@ -1,0 +1,51 @@
+"""The rehearsal uses the values the templates hold, for a config where re-deriving them from
+the workshop config would go wrong (issue 16): a prefix with a '-', named attendees and a
+non-default A/B weight. The emulated account is deployed from that config's cloud assembly in a
+process of its own, and the labs' helper reads its settings there as a notebook would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.contracts.conftest import CONFIGS
+from workshop_spec.config import PROJECT_ROOT
+from workshopctl.cloud_assembly import CloudAssembly
+
+
+@pytest.fixture(scope="module")
+def ml_ws(synth) -> CloudAssembly:
+    return CloudAssembly(synth(**CONFIGS["ml-ws"]).outdir)
+
+
+@pytest.fixture(scope="module")
+def labs_environment(ml_ws, tmp_path_factory) -> dict:
+    finished = subprocess.run(
+        [sys.executable, "-m", "workshopctl", "emulator", "--cdk-out", str(ml_ws.outdir),
+         "--workdir", str(tmp_path_factory.mktemp("ml-ws-emulator")), "--labs-environment"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return json.loads(finished.stdout)
+
+
+def test_the_labs_read_the_parameter_the_stack_publishes(ml_ws, labs_environment):
+    [parameter] = ml_ws.resources("AWS::SSM::Parameter")
+    published = json.loads(parameter.properties["Value"])
+
+    assert labs_environment["source"] == f"SSM parameter {parameter.name}"
+    assert parameter.name == "/ml-ws/workshop"  # not /ml/... from splitting the prefix at '-'
+    for key in ("prefix", "region", "raw_bucket", "curated_bucket", "athena_workgroup",
+                "glue_database", "model_repository_uri", "byom_image_uri", "endpoints"):  # fmt: skip
+        assert labs_environment[key] == published[key], key
+
+
+def test_the_first_attendee_is_the_first_notebook_of_the_templates(ml_ws, labs_environment):
+    notebooks = sorted(ml_ws.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
+    assert [n.name for n in notebooks] == ["ml-ws-ada", "ml-ws-grace"]
+    assert labs_environment["attendee"] == "ada"
+    published = json.loads(next(ml_ws.resources("AWS::SSM::Parameter")).properties["Value"])
+    assert labs_environment["execution_role_arn"] == published["execution_roles"]["ada"]
