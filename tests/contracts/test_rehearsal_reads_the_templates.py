@@ -38,8 +38,9 @@ def test_the_labs_read_the_parameter_the_stack_publishes(ml_ws, labs_environment
 
     assert labs_environment["source"] == f"SSM parameter {parameter.name}"
     assert parameter.name == "/ml-ws/workshop"  # not /ml/... from splitting the prefix at '-'
-    for key in ("prefix", "region", "raw_bucket", "curated_bucket", "athena_workgroup",
-                "glue_database", "model_repository_uri", "byom_image_uri", "endpoints"):  # fmt: skip
+    shared = ("prefix", "region", "raw_bucket", "curated_bucket", "athena_workgroup",
+              "glue_database", "model_repository_uri", "byom_image_uri", "endpoints")  # fmt: skip
+    for key in shared:
         assert labs_environment[key] == published[key], key
 
 
