@@ -26,6 +26,7 @@ class LoggedCall:
     checks: list[Checked] = field(default_factory=list)
     status: int = 0
     seconds: float = 0.0
+    usage: dict = field(default_factory=dict)  # the Call's own dict: executors fill it later
 
     @property
     def denied(self) -> bool:

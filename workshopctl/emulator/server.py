@@ -116,6 +116,7 @@ class Router:
                 message = f"emulator failure in {call.service} {call.operation}: {failure!r}"
                 reply = error_reply(call, 500, "InternalFailure", message)
         logged.status = reply.status
+        logged.usage = call.usage
         logged.seconds = round(time.perf_counter() - started, 4)
         self.log.add(identity.label, logged)
         return self._send(reply, start_response)

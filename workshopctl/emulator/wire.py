@@ -40,6 +40,9 @@ class Call:
     body: bytes = b""
     query: dict[str, str] = field(default_factory=dict)
     caller: Any = None  # the server's Identity of the access key, set before execution
+    # What the call consumes that AWS bills (bytes scanned, instance-seconds...), filled by
+    # its executor, possibly later (a job's billable time is known when it ends).
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 @functools.cache

@@ -198,11 +198,14 @@ def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> 
         f"{len(runs)} notebooks executed in fresh kernels as the attendee notebook's role; "
         f"executed copies and HTML in {output_dir}; every AWS call in {calls}"
     )
+    from workshopctl.emulator.costs import bill
+
     log = session.account.log
     report.tables["lab notebooks"] = [
         {"notebook": run.name, "status": run.status, "seconds": round(run.seconds, 1),
          "AWS calls": len(log.calls(lab_label(run.name))),
          "denied": sum(c.denied for c in log.calls(lab_label(run.name))),
+         "AWS cost of the same calls": str(bill(c.usage for c in log.calls(lab_label(run.name)))),
          "html": run.html.name}
         for run in runs
     ]  # fmt: skip

@@ -112,7 +112,8 @@ class AthenaExecutor:
         if reply.status != 200:
             return reply
         query_id = reply.json()["QueryExecutionId"]
-        self.executions[query_id] = self._run(call, query_id)
+        execution = self.executions[query_id] = self._run(call, query_id)
+        call.usage["athena_bytes_scanned"] = execution.scanned
         return reply
 
     def describe(self, call: Call, forward) -> Reply:

@@ -104,6 +104,12 @@ def _checked(text: object) -> str | None:
     return None
 
 
+def units(texts) -> int:
+    """Comprehend bills 100-character units, at least 3 per document (Amazon Comprehend
+    pricing: "Requests are measured in units of 100 characters, with a 3 unit minimum")."""
+    return sum(max(3, -(-len(text) // 100)) for text in texts if isinstance(text, str))
+
+
 def _language(call: Call) -> None:
     if call.params.get("LanguageCode") != "en":
         raise ServiceError(
@@ -123,6 +129,7 @@ def install(account) -> None:
 
     def detect(call: Call, forward) -> Reply:
         _language(call)
+        call.usage["comprehend_units"] = units([call.params.get("Text")])
         error = _checked(call.params.get("Text"))
         if error:
             raise ServiceError(
@@ -139,6 +146,7 @@ def install(account) -> None:
                 "BatchSizeLimitExceededException", f"TextList takes 1 to {MAX_BATCH} texts"
             )
         errors = {i: e for i, text in enumerate(texts) if (e := _checked(text))}
+        call.usage["comprehend_units"] = units([t for i, t in enumerate(texts) if i not in errors])
         scored = [i for i in range(len(texts)) if i not in errors]
         results = model.score([texts[i] for i in scored]) if scored else []
         return labelled(

@@ -47,6 +47,7 @@ class JobRun:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     seen: set[str] = field(default_factory=set)  # s3 URIs given to the run
+    usage: dict = field(default_factory=dict)  # the StartJobRun call's, for the bill
 
 
 class GlueJobs:
@@ -67,7 +68,7 @@ class GlueJobs:
         if reply.status != 200:
             return reply
         run_id = reply.json()["JobRunId"]
-        run = self.runs[run_id] = JobRun(name)
+        run = self.runs[run_id] = JobRun(name, usage=call.usage)
         thread = threading.Thread(target=self._execute, args=(run, call), daemon=True)
         self.threads.append(thread)
         thread.start()
@@ -137,6 +138,11 @@ class GlueJobs:
         except Exception as failure:
             run.state, run.error = "FAILED", str(failure)[-ERROR_TAIL:]
         run.finished = time.time()
+        workers = int(job.get("NumberOfWorkers") or 1)
+        dpu = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "G.025X": 0.25}.get(
+            job.get("WorkerType", "G.1X"), 1
+        )
+        run.usage["glue_dpu_seconds"] = workers * dpu * (run.finished - run.started)
 
     @staticmethod
     def _fetch(s3, uri: str, target: Path, skip: set[str], run: JobRun) -> None:
