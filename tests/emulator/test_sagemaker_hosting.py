@@ -440,6 +440,9 @@ def test_model_deploy_then_a_blue_green_update_keeps_serving(
     with pytest.raises(ClientError) as gone:
         sm.describe_endpoint(EndpointName=endpoint)
     assert gone.value.response["Error"]["Code"] == "ValidationException"
+    sm.delete_endpoint_config(EndpointConfigName=f"{endpoint}-v2")
+    for name in (model.name, challenger):
+        sm.delete_model(ModelName=name)
 
 
 def test_a_transform_job_sends_single_records_and_joins_its_input(emulated, assembly, attendee):

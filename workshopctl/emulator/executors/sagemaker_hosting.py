@@ -38,7 +38,7 @@ import logging
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +111,16 @@ class LiveEndpoint:
             self.condition.wait_for(lambda: self.in_flight == 0, timeout)
 
     def stop(self) -> None:
-        for variant in self.variants.values():
-            variant.server.stop()
+        _stop_servers(self.variants.values())
+
+
+def _stop_servers(variants: Iterable[LiveVariant]) -> None:
+    """Stop each variant's server and drop its model files (its log stays, as CloudWatch keeps
+    an endpoint's logs after the endpoint is gone)."""
+    for variant in variants:
+        variant.server.stop()
+        for folder in ("model", "models", "tmp"):
+            shutil.rmtree(variant.server.opt_ml / folder, ignore_errors=True)
 
 
 # -- the executors ------------------------------------------------------------------------------
@@ -256,8 +264,7 @@ class Hosting:
             except ValueError as error:
                 raise Unservable(str(error)) from None
         except BaseException:
-            for variant in started.values():
-                variant.server.stop()
+            _stop_servers(started.values())
             raise
         return LiveEndpoint(
             name,
