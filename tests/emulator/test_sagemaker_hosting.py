@@ -440,7 +440,7 @@ def test_model_deploy_then_a_blue_green_update_keeps_serving(
     with pytest.raises(ClientError) as gone:
         sm.describe_endpoint(EndpointName=endpoint)
     assert gone.value.response["Error"]["Code"] == "ValidationException"
-    sm.delete_endpoint_config(EndpointConfigName=f"{endpoint}-v2")
+    sm.delete_endpoint_config(EndpointConfigName=endpoint)  # the SDK deleted the current one
     for name in (model.name, challenger):
         sm.delete_model(ModelName=name)
 
