@@ -93,6 +93,24 @@ def rehearsal(synth, tmp_path_factory: pytest.TempPathFactory):
     # The suite's budget: 4 trials per tuning job (the point is the wiring; `make up` runs
     # what the labs ask for).
     os.environ.setdefault("WORKSHOP_EMULATOR_MAX_TUNING_JOBS", "4")
-    session = emulated.start(synth().outdir, tmp_path_factory.mktemp("emulator"))
+    workdir = tmp_path_factory.mktemp("emulator")
+    session = emulated.start(synth().outdir, workdir)
     yield session
     session.stop()
+    # Every server an executor started (endpoints, transform jobs) names the account's folder.
+    assert processes_naming(workdir) == [], "processes outlived the emulated account"
+
+
+def processes_naming(folder: Path) -> list[str]:
+    """Command lines of live processes that name ``folder`` (the emulator's model servers do)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if str(folder) in command:
+            found.append(command)
+    return found

@@ -10,8 +10,9 @@ itself, unchecked, as CloudFormation acts with the deployer's rights).
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import boto3
@@ -30,6 +31,7 @@ from workshopctl.emulator.server import (
 )
 
 SECRET = "emulated-secret-access-key"  # moto does not verify signatures; the key names the caller
+logger = logging.getLogger(__name__)
 
 
 def _moto_app():
@@ -65,8 +67,9 @@ class EmulatedAccount:
             _moto_app(), Gate(assembly, self.resource_tags, self.minted_names), self.log
         )
         self.server: EmulatorServer | None = None
+        self._stop_hooks: list[Callable[[], None]] = []
         self.register(ORGANISER)
-        from workshopctl.emulator import executors
+        from workshopctl.emulator import executors  # they register on this account
 
         executors.install(self)
 
@@ -83,11 +86,26 @@ class EmulatedAccount:
         return self
 
     def stop(self) -> None:
+        """Run the stop hooks (newest first), then stop serving.
+
+        Hooks run while the API still serves, so one may still write through it (an endpoint's
+        last captured records); a failing hook is logged and the others still run, so no
+        process an executor started outlives the account.
+        """
+        for hook in reversed(self._stop_hooks):
+            try:
+                hook()
+            except Exception:
+                logger.exception("emulator stop hook %r failed", hook)
         if self.server:
             self.server.stop()
             self.server = None
         if EmulatedAccount._serving is self:
             EmulatedAccount._serving = None
+
+    def on_stop(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` when the account stops (executors stop their servers and jobs)."""
+        self._stop_hooks.append(hook)
 
     def __enter__(self) -> EmulatedAccount:
         return self.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,6 +24,11 @@ from workshopctl.cloud_assembly import CloudAssembly, Resource
 from workshopctl.emulator.account import EmulatedAccount
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
+ENDPOINT_TIMEOUT_SECONDS = 180.0  # every endpoint's servers start on this machine, side by side
+
+
+class DeployError(RuntimeError):
+    """A resource did not come up (CloudFormation would roll the stack back)."""
 
 
 @dataclass
@@ -114,8 +120,14 @@ class Deployer:
             "Custom::ModelImage": self._model_image,
             "AWS::SageMaker::ModelPackageGroup": self._model_package_group,
             "AWS::SageMaker::Pipeline": self._pipeline,
+            "AWS::SageMaker::Model": self._model,
+            "AWS::SageMaker::EndpointConfig": self._endpoint_config,
+            "AWS::SageMaker::Endpoint": self._endpoint,
+            "AWS::ApplicationAutoScaling::ScalableTarget": self._scalable_target,
+            "AWS::ApplicationAutoScaling::ScalingPolicy": self._scaling_policy,
             "AWS::Lambda::Function": self._function,
         }
+        self._creating_endpoints: list[str] = []
 
     def client(self, service: str):
         if service not in self._clients:
@@ -156,6 +168,7 @@ class Deployer:
                     continue
                 provision(resource)
                 self.result.provisioned[resource.type] += 1
+            self._await_endpoints()  # the stack is complete when its endpoints are in service
         return self.result
 
     def _resources(self, stack: str) -> Iterator[Resource]:
@@ -333,6 +346,98 @@ class Deployer:
         if answer.get("Status") != "SUCCESS":
             raise DeployFailed(f"{resource.path}: {answer.get('Reason', 'FAILED')}")
         self.result.custom_resources[resource.path] = answer
+
+    def _model(self, resource: Resource) -> None:
+        props = resource.properties
+        optional = {
+            key: props[key]
+            for key in ("PrimaryContainer", "Containers", "VpcConfig", "EnableNetworkIsolation")
+            if key in props
+        }
+        self.client("sagemaker").create_model(
+            ModelName=resource.name,
+            ExecutionRoleArn=props["ExecutionRoleArn"],
+            Tags=props.get("Tags", []),
+            **optional,
+        )
+
+    def _endpoint_config(self, resource: Resource) -> None:
+        props = resource.properties
+        optional = {k: props[k] for k in ("DataCaptureConfig", "KmsKeyId") if k in props}
+        self.client("sagemaker").create_endpoint_config(
+            EndpointConfigName=resource.name,
+            ProductionVariants=props["ProductionVariants"],
+            Tags=props.get("Tags", []),
+            **optional,
+        )
+
+    def _endpoint(self, resource: Resource) -> None:
+        """CreateEndpoint; CloudFormation reports it created once it is InService (awaited
+        with the stack's other endpoints, so their servers start side by side)."""
+        props = resource.properties
+        self.client("sagemaker").create_endpoint(
+            EndpointName=resource.name,
+            EndpointConfigName=props["EndpointConfigName"],
+            Tags=props.get("Tags", []),
+        )
+        self._creating_endpoints.append(resource.name)
+
+    def _await_endpoints(self) -> None:
+        sagemaker = self.client("sagemaker")
+        deadline = time.monotonic() + ENDPOINT_TIMEOUT_SECONDS
+        while self._creating_endpoints:
+            name = self._creating_endpoints[0]
+            described = sagemaker.describe_endpoint(EndpointName=name)
+            status = described["EndpointStatus"]
+            if status == "InService":
+                self._creating_endpoints.pop(0)
+            elif status != "Creating" or time.monotonic() > deadline:
+                self._creating_endpoints.clear()
+                reason = described.get(
+                    "FailureReason", f"not in service after {ENDPOINT_TIMEOUT_SECONDS:.0f} s"
+                )
+                raise DeployError(f"endpoint {name}: {status}: {reason}")
+            else:
+                time.sleep(0.1)
+
+    def _scalable_target(self, resource: Resource) -> None:
+        """After its endpoint is in service (the template's dependency)."""
+        self._await_endpoints()
+        props = resource.properties
+        optional = {k: props[k] for k in ("RoleARN", "SuspendedState") if k in props}
+        self.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace=props["ServiceNamespace"],
+            ResourceId=props["ResourceId"],
+            ScalableDimension=props["ScalableDimension"],
+            MinCapacity=props["MinCapacity"],
+            MaxCapacity=props["MaxCapacity"],
+            Tags={tag["Key"]: tag["Value"] for tag in props.get("Tags", [])},
+            **optional,
+        )
+
+    def _scaling_policy(self, resource: Resource) -> None:
+        """The target named by ScalingTargetId (its Ref), or given by its three properties."""
+        props = resource.properties
+        target = props
+        if "ScalingTargetId" in props:
+            target = next(
+                r.properties
+                for r in self.assembly.resources("AWS::ApplicationAutoScaling::ScalableTarget")
+                if r.name == props["ScalingTargetId"]
+            )
+        optional = {
+            k: props[k]
+            for k in ("TargetTrackingScalingPolicyConfiguration", "StepScalingPolicyConfiguration")
+            if k in props
+        }
+        self.client("application-autoscaling").put_scaling_policy(
+            PolicyName=props["PolicyName"],
+            ServiceNamespace=target["ServiceNamespace"],
+            ResourceId=target["ResourceId"],
+            ScalableDimension=target["ScalableDimension"],
+            PolicyType=props.get("PolicyType", "StepScaling"),
+            **optional,
+        )
 
     def _function(self, resource: Resource) -> None:
         """Functions run in the rehearsal as processes (their code is in the assembly)."""

@@ -1,22 +1,40 @@
 """The one module that reads moto's in-process state directly (what no API call answers
-cheaply, e.g. a resource's tags for an IAM condition). Pinned to moto's version in
-requirements-dev.txt; tests/emulator covers each reader."""
+cheaply, e.g. a resource's tags for an IAM condition) or changes what moto cannot be asked to
+change (an endpoint's status while its servers start). Pinned to moto's version in
+requirements-dev.txt; tests/emulator covers each reader and writer."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
+from typing import Any
+
+SCALABLE_TARGET = ":scalable-target/"
+
+
+def _sagemaker(account: str, region: str):
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[account][region]
+
+
+def _autoscaling(account: str, region: str):
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+    return applicationautoscaling_backends[account][region]
 
 
 def tags_of(arn: str, account: str, region: str) -> Mapping[str, str]:
     """Tags of a SageMaker resource or an Application Auto Scaling target; {} otherwise."""
-    from moto.sagemaker.models import sagemaker_backends
-
     if arn.startswith("arn:aws:sagemaker:"):
-        backend = sagemaker_backends[account][region]
+        backend = _sagemaker(account, region)
         try:
             return {tag["Key"]: tag["Value"] for tag in backend.list_tags(arn, None, None)[0]}
         except Exception:  # not (or no longer) there: no tags
             return {}
+    if arn.startswith("arn:aws:application-autoscaling:") and SCALABLE_TARGET in arn:
+        target = _scalable_target(arn.partition(SCALABLE_TARGET)[2], account, region)
+        return dict(getattr(target, "emulated_tags", {})) if target else {}
     return {}
 
 
@@ -66,3 +84,136 @@ def named_queries(ids: list[str], account: str, region: str) -> tuple[list[dict]
             }
         )
     return found, missing
+
+
+# -- Application Auto Scaling -------------------------------------------------------------------
+def _scalable_target(identifier: str, account: str, region: str):
+    """A target by its ARN's id or by its resource id (the gate fills the ARN from the request's
+    ``ResourceId``, the only name of the target a request carries)."""
+    for targets in _autoscaling(account, region).targets.values():
+        for target in targets.values():
+            if identifier in (target.arn.partition(SCALABLE_TARGET)[2], target.resource_id):
+                return target
+    return None
+
+
+def tag_scalable_target(
+    account: str, region: str, resource_id: str, dimension: str, tags: Mapping[str, str]
+) -> None:
+    """Keep a target's tags (moto 5.2 drops RegisterScalableTarget's ``Tags``)."""
+    target = _autoscaling(account, region).targets.get(dimension, {}).get(resource_id)
+    if target is not None:
+        target.emulated_tags = {**getattr(target, "emulated_tags", {}), **tags}
+
+
+# -- SageMaker hosting --------------------------------------------------------------------------
+def model(account: str, region: str, name: str) -> dict[str, Any] | None:
+    """CreateModel's request as moto keeps it: ExecutionRoleArn, PrimaryContainer, Containers."""
+    found = _sagemaker(account, region)._models.get(name)
+    if found is None:
+        return None
+    return {
+        "ModelName": found.model_name,
+        "ModelArn": found.arn,
+        "ExecutionRoleArn": found.execution_role_arn,
+        "PrimaryContainer": dict(found.primary_container or {}),
+        "Containers": list(found.containers or []),
+    }
+
+
+def endpoint_config(account: str, region: str, name: str) -> dict[str, Any] | None:
+    """CreateEndpointConfig's request as moto keeps it."""
+    found = _sagemaker(account, region).endpoint_configs.get(name)
+    if found is None:
+        return None
+    return {
+        "EndpointConfigName": found.endpoint_config_name,
+        "ProductionVariants": [dict(v) for v in found.production_variants],
+        "DataCaptureConfig": dict(found.data_capture_config or {}),
+        "KmsKeyId": found.kms_key_id,
+    }
+
+
+def endpoint_status(account: str, region: str, name: str) -> str | None:
+    found = _sagemaker(account, region).endpoints.get(name)
+    return found.endpoint_status if found is not None else None
+
+
+_KEEP: Any = object()
+
+
+def set_endpoint(
+    account: str,
+    region: str,
+    name: str,
+    *,
+    status: str = _KEEP,
+    failure_reason: str | None = _KEEP,
+    variants: list[dict[str, Any]] = _KEEP,
+    config_name: str = _KEEP,
+    capture_summary: dict[str, Any] | None = _KEEP,
+) -> None:
+    """Change what DescribeEndpoint answers (only the arguments given)."""
+    found = _sagemaker(account, region).endpoints.get(name)
+    if found is None:
+        return
+    if status is not _KEEP:
+        found.endpoint_status = status
+    if failure_reason is not _KEEP:
+        found.failure_reason = failure_reason
+    if variants is not _KEEP:
+        found.production_variants = variants
+    if config_name is not _KEEP:
+        found.endpoint_config_name = config_name
+    if capture_summary is not _KEEP:
+        # DescribeEndpoint's DataCaptureConfig is a DataCaptureConfigSummary, not the config.
+        found.data_capture_config = capture_summary
+    found.last_modified_time = _now()
+
+
+def set_transform_job(
+    account: str,
+    region: str,
+    name: str,
+    *,
+    status: str,
+    failure_reason: str | None = None,
+    started: bool = False,
+    ended: bool = False,
+) -> None:
+    """Change what DescribeTransformJob answers: status, failure reason, start and end time."""
+    found = _sagemaker(account, region).transform_jobs.get(name)
+    if found is None:
+        return
+    found.transform_job_status = status
+    found.failure_reason = failure_reason
+    now = _now()
+    if started:
+        found.transform_start_time = now
+        found.transform_end_time = None
+    if ended:
+        found.transform_end_time = now
+    found.last_modified_time = now
+
+
+def _now() -> datetime.datetime:
+    from moto.core.utils import utcnow
+
+    return utcnow()
+
+
+def endpoint(account: str, region: str, name: str) -> dict[str, Any] | None:
+    """What DescribeEndpoint answers now (its variants as copies, to change and set back)."""
+    found = _sagemaker(account, region).endpoints.get(name)
+    if found is None:
+        return None
+    return {
+        "EndpointName": found.endpoint_name,
+        "EndpointConfigName": found.endpoint_config_name,
+        "EndpointStatus": found.endpoint_status,
+        "ProductionVariants": [dict(v) for v in found.production_variants or []],
+    }
+
+
+def transform_job_exists(account: str, region: str, name: str) -> bool:
+    return name in _sagemaker(account, region).transform_jobs

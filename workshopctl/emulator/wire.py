@@ -157,7 +157,17 @@ def parse(environ: dict[str, Any], body: bytes) -> Call:
         if (
             protocol == "rest-json"
             and body
+            and operation
+            and not _body_is_payload(service, operation)
             and headers.get("content-type", "").startswith("application/json")
         ):
             call.params.update(json.loads(body))
     return call
+
+
+@functools.cache
+def _body_is_payload(service: str, operation: str) -> bool:
+    """Whether the body is one blob member (InvokeEndpoint's ``Body``), not the members'
+    JSON: a caller's JSON payload must never be read as the request's parameters."""
+    shape = _model(service).operation_model(operation).input_shape
+    return shape is not None and "payload" in shape.serialization

@@ -24,16 +24,18 @@ TARGET_VARIANT_HEADER = "X-Amzn-SageMaker-Target-Variant"
 UPSTREAM_TIMEOUT_SECONDS = 60  # SageMaker's limit for an invocation
 
 
-class WeightedRouter(BackgroundServer):
-    """Routes ``POST /invocations`` to variant servers (name → port on 127.0.0.1) by weight."""
+class WeightedChoice:
+    """SageMaker's pick of a production variant per request: at random, in proportion to the
+    variants' weights, from a seeded generator (same seed, same sequence of picks).
 
-    def __init__(self, variants: Mapping[str, int], weights: Mapping[str, float], seed: int):
-        self.variants = dict(variants)
+    Shared by the router below and the emulator's InvokeEndpoint; thread-safe."""
+
+    def __init__(self, weights: Mapping[str, float], seed: int | str):
+        self.variants = tuple(weights)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._weights: dict[str, float] = {}
         self.set_weights(weights)
-        super().__init__(_RouterHTTPServer(self), "ab-router")
 
     @property
     def weights(self) -> dict[str, float]:
@@ -42,10 +44,10 @@ class WeightedRouter(BackgroundServer):
 
     def set_weights(self, weights: Mapping[str, float]) -> None:
         """Replace every variant's weight. Requests are validated upstream (the traffic-shift
-        rules); this only keeps the router itself from being left with nowhere to route."""
+        rules); this only keeps the choice from being left with nowhere to route."""
         if set(weights) != set(self.variants):
             raise ValueError(
-                f"weights name {sorted(weights)}, the router has {sorted(self.variants)}"
+                f"weights name {sorted(weights)}, the variants are {list(self.variants)}"
             )
         values = [float(w) for w in weights.values()]
         if not all(math.isfinite(w) and w >= 0 for w in values) or sum(values) <= 0:
@@ -60,18 +62,49 @@ class WeightedRouter(BackgroundServer):
             return self._rng.choices(names, weights=[self._weights[n] for n in names])[0]
 
 
-def _forward(
-    port: int, body: bytes, content_type: str | None, accept: str | None = None
+class WeightedRouter(BackgroundServer):
+    """Routes ``POST /invocations`` to variant servers (name → port on 127.0.0.1) by weight."""
+
+    def __init__(self, variants: Mapping[str, int], weights: Mapping[str, float], seed: int):
+        self.variants = dict(variants)
+        if set(weights) != set(self.variants):
+            raise ValueError(
+                f"weights name {sorted(weights)}, the router has {sorted(self.variants)}"
+            )
+        self._choice = WeightedChoice(weights, seed)
+        super().__init__(_RouterHTTPServer(self), "ab-router")
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return self._choice.weights
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        self._choice.set_weights(weights)
+
+    def choose(self) -> str:
+        return self._choice.choose()
+
+
+def post_to_model(
+    port: int, path: str, body: bytes, headers: Mapping[str, str]
 ) -> tuple[int, bytes, str]:
+    """One POST to a model server on 127.0.0.1: status, body, Content-Type (SageMaker's 60 s
+    invocation limit as the timeout)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=UPSTREAM_TIMEOUT_SECONDS)
     try:
-        # As SageMaker does: the variant sees the caller's Content-Type and Accept.
-        headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
-        connection.request("POST", "/invocations", body=body, headers=headers)
+        connection.request("POST", path, body=body, headers=dict(headers))
         response = connection.getresponse()
         return response.status, response.read(), response.getheader("Content-Type", "text/plain")
     finally:
         connection.close()
+
+
+def _forward(
+    port: int, body: bytes, content_type: str | None, accept: str | None = None
+) -> tuple[int, bytes, str]:
+    # As SageMaker does: the variant sees the caller's Content-Type and Accept.
+    headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
+    return post_to_model(port, "/invocations", body, headers)
 
 
 class _Handler(BaseHTTPRequestHandler):

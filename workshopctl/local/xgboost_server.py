@@ -9,11 +9,19 @@ for another content type. Real HTTP on 127.0.0.1, on a free port the OS picks.
 
 It reads the model with xgboost alone, independent of ``training_code/``: this is the serving
 half of the contract, as the real container would see the artifact the training job produced.
+
+In process (``XGBoostServer``, the local target's serving step) or as a process of its own, as
+the emulator's endpoints run it: ``python -m workshopctl.local.xgboost_server --opt-ml ROOT
+--port PORT`` serves ``ROOT/model/xgboost-model`` (where SageMaker unpacks ``model.tar.gz``,
+under ``/opt/ml``) until SIGTERM.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
+import signal
+import sys
 import tarfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,6 +56,15 @@ def load_model(tarball: Path) -> xgb.Booster:
         handle = archive.extractfile(member)
         assert handle is not None  # a regular file always has a handle
         raw = handle.read()
+    return _booster(raw)
+
+
+def load_model_file(model_file: Path) -> xgb.Booster:
+    """The booster in an unpacked model folder's ``xgboost-model`` file."""
+    return _booster(model_file.read_bytes())
+
+
+def _booster(raw: bytes) -> xgb.Booster:
     booster = xgb.Booster()
     booster.load_model(bytearray(raw))
     # One thread per prediction: on a shared 2-core machine OpenMP threads only contend.
@@ -143,8 +160,8 @@ def _discard(stream, length: int, chunk: int = 1 << 20) -> None:
 class _ModelHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, booster: xgb.Booster):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, booster: xgb.Booster, address: tuple[str, int] = ("127.0.0.1", 0)):
+        super().__init__(address, _Handler)
         self.booster = booster
 
 
@@ -155,3 +172,30 @@ class XGBoostServer(BackgroundServer):
         self.tarball = tarball
         self.booster = load_model(tarball)
         super().__init__(_ModelHTTPServer(self.booster), "xgboost-server")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve ``<opt-ml>/model/xgboost-model`` until SIGTERM or SIGINT; exit 0 then."""
+    parser = argparse.ArgumentParser(prog="xgboost_server", description=main.__doc__)
+    parser.add_argument("--opt-ml", type=Path, required=True, help="the /opt/ml root")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    booster = load_model_file(args.opt_ml / "model" / MODEL_FILE)
+    server = _ModelHTTPServer(booster, (args.host, args.port))
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # leaves serve_forever in the main thread
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

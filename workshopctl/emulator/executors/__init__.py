@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("athena", "comprehend", "glue_jobs")
+MODULES: tuple[str, ...] = (
+    "athena",
+    "comprehend",
+    "glue_jobs",
+    "sagemaker_hosting",
+    "application_autoscaling",
+)
 
 
 def install(account) -> None:

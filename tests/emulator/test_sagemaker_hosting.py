@@ -1,0 +1,608 @@
+"""SageMaker hosting in the emulated account: the serving stack's endpoints come up from the
+deploy and answer; an attendee's calls (boto3, the SDK v2, the labs' own helper) reach local
+model servers over real HTTP, with the synthesized IAM policies deciding each call."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+from tests.conftest import processes_naming
+from tests.emulator.conftest import attendee_role_arn
+
+REPO = Path(__file__).resolve().parents[2]
+SPLIT_TOLERANCE = 0.06  # 200 requests at 10 %: the share's standard deviation is 2.1 points
+FAST_WAIT = {"Delay": 0.2, "MaxAttempts": 300}  # botocore waiters poll every 30 s by default
+
+
+# -- the attendee and what they start from ------------------------------------------------------
+@pytest.fixture(scope="module")
+def workshop_values(emulated) -> dict:
+    """The SSM parameter the attendee environment publishes (what env.json holds)."""
+    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    value = emulated.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return json.loads(value)
+
+
+@pytest.fixture(scope="module")
+def attendee(emulated, assembly, workshop_values) -> dict:
+    """The first attendee: their role, name, clients, and model archives in their own prefix
+    (copied by the organiser from the serving stack's assets, which their role cannot read)."""
+    role = attendee_role_arn(assembly)
+    name = next(a for a, arn in workshop_values["execution_roles"].items() if arn == role)
+    bucket = workshop_values["curated_bucket"]
+    own = f"{workshop_values['attendees_prefix']}{name}/"
+    models = {}
+    s3 = emulated.client("s3")
+    for model in assembly.resources("AWS::SageMaker::Model"):
+        source = model.properties["PrimaryContainer"]["ModelDataUrl"]
+        source_bucket, source_key = source.removeprefix("s3://").split("/", 1)
+        key = f"{own}hosting-tests/{model.logical_id}/model.tar.gz"
+        s3.copy_object(
+            Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
+        )
+        models[model.logical_id] = f"s3://{bucket}/{key}"
+    return {
+        "role": role,
+        "name": name,
+        "prefix": f"{workshop_values['prefix']}-{name}-",
+        "bucket": bucket,
+        "own": own,
+        "models": models,
+        "tags": [{"Key": k, "Value": v} for k, v in workshop_values["tags"].items()],
+        "runtime": emulated.client("sagemaker-runtime", f"hosting {name}", role),
+        "sagemaker": emulated.client("sagemaker", f"hosting {name}", role),
+        "s3": emulated.client("s3", f"hosting {name}", role),
+    }
+
+
+@pytest.fixture(scope="module")
+def bank_row(emulated, assembly) -> str:
+    """One bank-marketing row of the champion model's width (features only, CSV)."""
+    from workshopctl.local.xgboost_server import MODEL_FILE, load_model_file
+
+    url = next(
+        m.properties["PrimaryContainer"]["ModelDataUrl"]
+        for m in assembly.resources("AWS::SageMaker::Model")
+        if m.logical_id == "ChampionModel"
+    )
+    bucket, key = url.removeprefix("s3://").split("/", 1)
+    archive = emulated.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        raw = tar.extractfile(next(m for m in tar.getmembers() if m.name.endswith(MODEL_FILE)))
+        booster_file = Path(emulated.workdir) / "champion-xgboost-model"
+        booster_file.write_bytes(raw.read())
+    features = load_model_file(booster_file).num_features()
+    return ",".join(str((column * 7) % 5) for column in range(features))
+
+
+@pytest.fixture
+def attendee_kernel(emulated, attendee, monkeypatch) -> str:
+    """The attendee's notebook kernel: the emulator's standard AWS settings, as their role."""
+    label = f"kernel {attendee['name']}"
+    for key, value in emulated.environment(label, attendee["role"]).items():
+        monkeypatch.setenv(key, value)
+    return label
+
+
+@pytest.fixture
+def fast_sdk_waits(monkeypatch):
+    """The SDK sleeps its poll interval (30 s for endpoints, 5 s for jobs) before each
+    Describe; the emulated servers start in a second or two, so poll every 0.1 s instead."""
+    import sagemaker.session
+
+    waiting = sagemaker.session._wait_until
+    monkeypatch.setattr(sagemaker.session, "_wait_until", lambda fn, poll=5: waiting(fn, 0.1))
+
+
+def _wait_until_settled(sagemaker, endpoint: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        if (
+            described["EndpointStatus"] not in ("Creating", "Updating")
+            or time.monotonic() > deadline
+        ):
+            return described
+        time.sleep(0.1)
+
+
+def _ab_endpoint(assembly) -> str:
+    return next(
+        r.name for r in assembly.resources("AWS::SageMaker::Endpoint") if "Ab" in r.logical_id
+    )
+
+
+# -- the serving stack's endpoints --------------------------------------------------------------
+def test_the_deploy_brings_up_the_serving_endpoints(deployment, assembly, attendee, bank_row):
+    assert not {t for t in deployment.not_emulated if "SageMaker::Endpoint" in t}
+    sagemaker, runtime = attendee["sagemaker"], attendee["runtime"]
+    for resource in assembly.resources("AWS::SageMaker::Endpoint"):
+        described = sagemaker.describe_endpoint(EndpointName=resource.name)
+        assert described["EndpointStatus"] == "InService", described.get("FailureReason")
+        assert described["EndpointConfigName"] == resource.properties["EndpointConfigName"]
+        config = next(
+            c for c in assembly.resources("AWS::SageMaker::EndpointConfig")
+            if c.name == resource.properties["EndpointConfigName"]
+        )  # fmt: skip
+        expected = {
+            v["VariantName"]: (float(v["InitialVariantWeight"]), v["InitialInstanceCount"])
+            for v in config.properties["ProductionVariants"]
+        }
+        assert {
+            v["VariantName"]: (v["CurrentWeight"], v["CurrentInstanceCount"])
+            for v in described["ProductionVariants"]
+        } == expected
+        assert all(
+            v["DesiredWeight"] == v["CurrentWeight"] for v in described["ProductionVariants"]
+        )
+    answer = runtime.invoke_endpoint(
+        EndpointName=_ab_endpoint(assembly), Body=bank_row, ContentType="text/csv"
+    )
+    assert 0.0 <= float(answer["Body"].read()) <= 1.0
+    assert answer["InvokedProductionVariant"] in ("variant-a", "variant-b")
+    byom = next(
+        r.name for r in assembly.resources("AWS::SageMaker::Endpoint") if "Byom" in r.logical_id
+    )
+    answer = runtime.invoke_endpoint(
+        EndpointName=byom, Body="5.1,3.5,1.4,0.2", ContentType="text/csv", Accept="application/json"
+    )
+    assert json.loads(answer["Body"].read()) == {"predictions": ["setosa"]}
+    assert answer["ContentType"] == "application/json"
+
+
+def test_the_serving_stacks_scalable_targets_and_policies_are_registered(
+    emulated, assembly, attendee
+):
+    autoscaling = emulated.client(
+        "application-autoscaling", f"hosting {attendee['name']}", attendee["role"]
+    )
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    expected = {
+        r.properties["ResourceId"]: (r.properties["MinCapacity"], r.properties["MaxCapacity"])
+        for r in assembly.resources("AWS::ApplicationAutoScaling::ScalableTarget")
+    }
+    assert {
+        t["ResourceId"]: (t["MinCapacity"], t["MaxCapacity"])
+        for t in targets
+        if t["ResourceId"] in expected
+    } == expected
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")[
+        "ScalingPolicies"
+    ]
+    assert {p["PolicyName"] for p in policies} >= {
+        r.properties["PolicyName"]
+        for r in assembly.resources("AWS::ApplicationAutoScaling::ScalingPolicy")
+    }
+
+
+def test_the_ab_endpoint_splits_traffic_by_weight_and_a_target_variant_pins_it(
+    assembly, attendee, bank_row
+):
+    endpoint = _ab_endpoint(assembly)
+    runtime = attendee["runtime"]
+    weights = {
+        v["VariantName"]: v["CurrentWeight"]
+        for v in attendee["sagemaker"].describe_endpoint(EndpointName=endpoint)[
+            "ProductionVariants"
+        ]
+    }
+    served = Counter(
+        runtime.invoke_endpoint(EndpointName=endpoint, Body=bank_row, ContentType="text/csv")[
+            "InvokedProductionVariant"
+        ]
+        for _ in range(200)
+    )
+    assert set(served) == set(weights)
+    for variant, weight in weights.items():
+        assert abs(served[variant] / 200 - weight / sum(weights.values())) <= SPLIT_TOLERANCE, (
+            served
+        )
+    pinned = {
+        runtime.invoke_endpoint(
+            EndpointName=endpoint, Body=bank_row, ContentType="text/csv", TargetVariant="variant-b"
+        )["InvokedProductionVariant"]
+        for _ in range(20)
+    }
+    assert pinned == {"variant-b"}
+
+
+def test_data_capture_writes_sampled_requests_where_sagemaker_does(
+    emulated, assembly, attendee, bank_row
+):
+    endpoint = _ab_endpoint(assembly)
+    config = next(
+        r for r in assembly.resources("AWS::SageMaker::EndpointConfig") if "Ab" in r.logical_id
+    )
+    destination = config.properties["DataCaptureConfig"]["DestinationS3Uri"]
+    bucket, prefix = destination.removeprefix("s3://").split("/", 1)
+    for _ in range(30):
+        attendee["runtime"].invoke_endpoint(
+            EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+        )
+    s3 = emulated.client("s3")
+    deadline = time.monotonic() + 10
+    while not (
+        keys := [
+            o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        ]
+    ):
+        assert time.monotonic() < deadline, "no captured data was written"
+        time.sleep(0.2)
+    # <uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl
+    parts = keys[0][len(prefix) + 1 :].split("/")
+    assert parts[0] == endpoint and parts[1] in ("variant-a", "variant-b")
+    assert [len(p) for p in parts[2:6]] == [4, 2, 2, 2] and parts[6].endswith(".jsonl")
+    record = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read().splitlines()[0])
+    assert record["captureData"]["endpointInput"] == {
+        "observedContentType": "text/csv", "mode": "INPUT", "data": bank_row, "encoding": "CSV",
+    }  # fmt: skip
+    assert record["captureData"]["endpointOutput"]["mode"] == "OUTPUT"
+    assert 0 <= float(record["captureData"]["endpointOutput"]["data"]) <= 1
+    assert set(record["eventMetadata"]) >= {"eventId", "inferenceTime"}
+    # Written by the endpoint, as its models' role (which may write there), not by the caller.
+    writes = [c for c in emulated.log.calls(f"endpoint {endpoint}") if c.operation == "PutObject"]
+    assert writes and not any(c.denied for c in writes)
+
+
+def test_a_malformed_row_is_a_model_error_and_the_endpoint_keeps_serving(
+    assembly, attendee, bank_row
+):
+    endpoint = _ab_endpoint(assembly)
+    with pytest.raises(ClientError) as failed:
+        attendee["runtime"].invoke_endpoint(
+            EndpointName=endpoint, Body="not-a-number,1,2", ContentType="text/csv"
+        )
+    error = failed.value.response
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["OriginalStatusCode"] == 400
+    assert "values" in error["OriginalMessage"]
+    answer = attendee["runtime"].invoke_endpoint(
+        EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+    )
+    assert float(answer["Body"].read()) >= 0
+
+
+def test_a_json_payload_is_the_body_not_the_requests_parameters(assembly, attendee):
+    byom = next(
+        r.name for r in assembly.resources("AWS::SageMaker::Endpoint") if "Byom" in r.logical_id
+    )
+    # A member named like a parameter must neither redirect the call nor change what IAM sees.
+    payload = {"instances": [[6.3, 2.9, 5.6, 1.8]], "EndpointName": "somewhere-else"}
+    answer = attendee["runtime"].invoke_endpoint(
+        EndpointName=byom,
+        Body=json.dumps(payload),
+        ContentType="application/json",
+        Accept="application/json",
+    )
+    assert json.loads(answer["Body"].read()) == {"predictions": ["virginica"]}
+
+
+def test_a_payload_over_6_mb_is_refused(assembly, attendee):
+    with pytest.raises(ClientError) as refused:
+        attendee["runtime"].invoke_endpoint(
+            EndpointName=_ab_endpoint(assembly),
+            Body=b"0" * (6 * 1024 * 1024 + 1),
+            ContentType="text/csv",
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_another_attendees_endpoint_is_denied(emulated, attendee, workshop_values, bank_row):
+    someone_else = next(a for a in workshop_values["execution_roles"] if a != attendee["name"])
+    other = f"{workshop_values['prefix']}-{someone_else}-ab"
+    with pytest.raises(ClientError) as denied:
+        attendee["runtime"].invoke_endpoint(
+            EndpointName=other, Body=bank_row, ContentType="text/csv"
+        )
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    logged = emulated.log.calls(f"hosting {attendee['name']}")[-1]
+    assert (logged.operation, logged.denied) == ("InvokeEndpoint", True)
+    assert logged.checks[0].resource.endswith(f":endpoint/{other}")
+
+
+# -- an attendee's own endpoints ----------------------------------------------------------------
+def test_a_model_whose_data_the_role_cannot_read_is_refused_or_fails(emulated, assembly, attendee):
+    sagemaker, image = attendee["sagemaker"], _image(assembly, "ChampionModel")
+    asset = next(
+        m for m in assembly.resources("AWS::SageMaker::Model") if m.logical_id == "ChampionModel"
+    )
+    unreadable = asset.properties["PrimaryContainer"]["ModelDataUrl"]  # the bootstrap bucket
+    name = f"{attendee['prefix']}unreadable"
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_model(
+            ModelName=name, ExecutionRoleArn=attendee["role"], Tags=attendee["tags"],
+            PrimaryContainer={"Image": image, "ModelDataUrl": unreadable},
+        )  # fmt: skip
+    assert "Could not access model data" in str(refused.value)
+    # Readable when the model is created, gone when the endpoint starts: the endpoint fails.
+    url = attendee["models"]["ChampionModel"]
+    bucket, key = url.removeprefix("s3://").split("/", 1)
+    attendee["s3"].copy_object(
+        Bucket=bucket, Key=key + ".gone", CopySource={"Bucket": bucket, "Key": key}
+    )
+    sagemaker.create_model(
+        ModelName=name, ExecutionRoleArn=attendee["role"], Tags=attendee["tags"],
+        PrimaryContainer={"Image": image, "ModelDataUrl": url + ".gone"},
+    )  # fmt: skip
+    attendee["s3"].delete_object(Bucket=bucket, Key=key + ".gone")
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name, Tags=attendee["tags"],
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name,
+                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+    )  # fmt: skip
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=attendee["tags"])
+    described = _wait_until_settled(sagemaker, name)
+    assert described["EndpointStatus"] == "Failed"
+    assert "Failed to download model data" in described["FailureReason"]
+    with pytest.raises(ClientError) as not_serving:
+        attendee["runtime"].invoke_endpoint(EndpointName=name, Body="1", ContentType="text/csv")
+    assert not_serving.value.response["Error"]["Code"] == "ValidationError"
+    for delete, argument in (
+        (sagemaker.delete_endpoint, {"EndpointName": name}),
+        (sagemaker.delete_endpoint_config, {"EndpointConfigName": name}),
+        (sagemaker.delete_model, {"ModelName": name}),
+    ):
+        delete(**argument)
+
+
+def test_model_deploy_then_a_blue_green_update_keeps_serving(
+    emulated, assembly, attendee, bank_row, attendee_kernel, fast_sdk_waits
+):
+    import boto3
+    import sagemaker
+    from sagemaker.model import Model
+    from sagemaker.predictor import Predictor
+    from sagemaker.serializers import CSVSerializer
+
+    session = sagemaker.Session(
+        boto_session=boto3.Session(),
+        default_bucket=attendee["bucket"],
+        default_bucket_prefix=attendee["own"].rstrip("/"),
+    )
+    endpoint = f"{attendee['prefix']}sdk-deploy"
+    model = Model(
+        image_uri=_image(assembly, "ChampionModel"),
+        model_data=attendee["models"]["ChampionModel"],
+        role=attendee["role"],
+        name=f"{endpoint}-model",
+        sagemaker_session=session,
+        predictor_cls=Predictor,
+    )
+    predictor = model.deploy(
+        initial_instance_count=1, instance_type="ml.m5.large", endpoint_name=endpoint,
+        tags=attendee["tags"], serializer=CSVSerializer(),
+    )  # fmt: skip
+    first = float(predictor.predict(bank_row))
+    sm = attendee["sagemaker"]
+    # Blue/green: a new config with the challenger; requests keep being answered meanwhile.
+    challenger = f"{endpoint}-challenger"
+    sm.create_model(
+        ModelName=challenger,
+        ExecutionRoleArn=attendee["role"],
+        Tags=attendee["tags"],
+        PrimaryContainer={
+            "Image": _image(assembly, "ChampionModel"),
+            "ModelDataUrl": attendee["models"]["ChallengerModel"],
+        },
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=f"{endpoint}-v2", Tags=attendee["tags"],
+        ProductionVariants=[{"VariantName": "challenger", "ModelName": challenger,
+                             "InitialInstanceCount": 2, "InstanceType": "ml.m5.large"}],
+    )  # fmt: skip
+    answers, stop = [], threading.Event()
+
+    def keep_calling() -> None:
+        while not stop.is_set():
+            answer = attendee["runtime"].invoke_endpoint(
+                EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+            )
+            answers.append(answer["InvokedProductionVariant"])
+
+    caller = threading.Thread(target=keep_calling)
+    caller.start()
+    try:
+        sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=f"{endpoint}-v2")
+        assert sm.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "Updating"
+        sm.get_waiter("endpoint_in_service").wait(EndpointName=endpoint, WaiterConfig=FAST_WAIT)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        caller.join()
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    assert described["EndpointConfigName"] == f"{endpoint}-v2"
+    assert [
+        (v["VariantName"], v["CurrentInstanceCount"]) for v in described["ProductionVariants"]
+    ] == [("challenger", 2)]
+    assert "AllTraffic" in answers and answers[-1] == "challenger"
+    assert float(predictor.predict(bank_row)) != first  # another model answers now
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=endpoint,
+        DesiredWeightsAndCapacities=[{"VariantName": "challenger", "DesiredInstanceCount": 3}],
+    )
+    (variant,) = sm.describe_endpoint(EndpointName=endpoint)["ProductionVariants"]
+    assert (variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]) == (3, 3)
+    predictor.delete_endpoint(delete_endpoint_config=True)
+    deadline = time.monotonic() + 10
+    while processes_naming(Path(emulated.workdir) / "hosting" / "endpoints" / endpoint):
+        assert time.monotonic() < deadline, "the endpoint's servers outlived it"
+        time.sleep(0.1)
+    with pytest.raises(ClientError) as gone:
+        sm.describe_endpoint(EndpointName=endpoint)
+    assert gone.value.response["Error"]["Code"] == "ValidationException"
+    sm.delete_endpoint_config(EndpointConfigName=endpoint)  # the SDK deleted the current one
+    for name in (model.name, challenger):
+        sm.delete_model(ModelName=name)
+
+
+def test_a_transform_job_sends_single_records_and_joins_its_input(emulated, assembly, attendee):
+    sm, s3 = attendee["sagemaker"], attendee["s3"]
+    name = f"{attendee['prefix']}join-records"
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=attendee["role"],
+        Tags=attendee["tags"],
+        PrimaryContainer={
+            "Image": _image(assembly, "ByomModel"),
+            "ModelDataUrl": attendee["models"]["ByomModel"],
+        },
+    )
+    flowers = ["5.1,3.5,1.4,0.2", "6.3,2.9,5.6,1.8", "5.0,3.6,1.4,0.2"]
+    base = f"{attendee['own']}transform-join/"
+    s3.put_object(Bucket=attendee["bucket"], Key=f"{base}in/iris.csv", Body="\n".join(flowers))
+    job = {
+        "ModelName": name,
+        "BatchStrategy": "SingleRecord",
+        "TransformInput": {
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"s3://{attendee['bucket']}/{base}in/",
+                }
+            },
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        "TransformOutput": {
+            "S3OutputPath": f"s3://{attendee['bucket']}/{base}out",
+            "AssembleWith": "Line",
+            "Accept": "text/csv",
+        },
+        "DataProcessing": {"JoinSource": "Input"},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        "Tags": attendee["tags"],
+    }
+    sm.create_transform_job(TransformJobName=name, **job)
+    assert sm.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress"
+    sm.get_waiter("transform_job_completed_or_stopped").wait(
+        TransformJobName=name, WaiterConfig=FAST_WAIT
+    )
+    described = sm.describe_transform_job(TransformJobName=name)
+    assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
+    assert described["TransformEndTime"] >= described["TransformStartTime"]
+    output = s3.get_object(Bucket=attendee["bucket"], Key=f"{base}out/iris.csv.out")["Body"].read()
+    assert output.decode().splitlines() == [
+        f"{flowers[0]},setosa",
+        f"{flowers[1]},virginica",
+        f"{flowers[2]},setosa",
+    ]
+    nothing = {"S3DataType": "S3Prefix", "S3Uri": f"s3://{attendee['bucket']}/{base}nothing/"}
+    empty = {
+        **job,
+        "TransformInput": {**job["TransformInput"], "DataSource": {"S3DataSource": nothing}},
+    }
+    sm.create_transform_job(TransformJobName=f"{name}-empty", **empty)
+    with pytest.raises(WaiterError):  # the waiter stops at Failed
+        sm.get_waiter("transform_job_completed_or_stopped").wait(
+            TransformJobName=f"{name}-empty", WaiterConfig=FAST_WAIT
+        )
+    failed = sm.describe_transform_job(TransformJobName=f"{name}-empty")
+    assert failed["TransformJobStatus"] == "Failed"
+    assert "No S3 objects found" in failed["FailureReason"]
+    sm.delete_model(ModelName=name)
+
+
+# -- the labs' own code ----------------------------------------------------------------------------
+@pytest.fixture
+def labs(attendee, workshop_values, tmp_path, monkeypatch, attendee_kernel, fast_sdk_waits):
+    """``labs/workshop.py`` in AWS mode, as the attendee's notebook kernel runs it: env.json
+    from the SSM parameter, the attendee's name, and the emulator's standard AWS settings."""
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps(workshop_values))
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    monkeypatch.setenv("WORKSHOP_ATTENDEE", attendee["name"])
+    monkeypatch.setenv("HOME", str(tmp_path))  # the labs' state file: ~/SageMaker/.workshop
+    monkeypatch.delenv("WORKSHOP_TARGET", raising=False)
+    monkeypatch.syspath_prepend(str(REPO / "labs"))
+    import workshop
+
+    caches = [workshop.environment, workshop.sagemaker_session, workshop._boto_session]
+    for cached in caches:
+        cached.cache_clear()
+    yield workshop
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_the_labs_serving_calls_run_against_the_emulator(
+    emulated, attendee, labs, bank_row, attendee_kernel
+):
+    models = attendee["models"]
+    # Module 7's A/B lab: two variants, traffic split, a shift, autoscaling.
+    endpoint = labs.deploy(
+        {"variant-a": models["ChampionModel"], "variant-b": models["ChallengerModel"]},
+        kind="xgboost", suffix="ab", weights={"variant-a": 0.5, "variant-b": 0.5},
+    )  # fmt: skip
+    assert endpoint.startswith(attendee["prefix"])
+    assert labs.endpoint_weights(endpoint) == {"variant-a": 0.5, "variant-b": 0.5}
+    served = Counter(labs.invoke(endpoint, bank_row).variant for _ in range(100))
+    assert abs(served["variant-a"] / 100 - 0.5) <= 0.15, served
+    assert labs.set_weights(endpoint, {"variant-a": 1.0, "variant-b": 0.0}) == {
+        "variant-a": 1.0,
+        "variant-b": 0.0,
+    }
+    assert {labs.invoke(endpoint, bank_row).variant for _ in range(30)} == {"variant-a"}
+    assert labs.invoke(endpoint, bank_row, target_variant="variant-b").variant == "variant-b"
+    scaling = labs.enable_autoscaling(endpoint, "variant-a", max_instances=3)
+    assert scaling["PolicyARN"] and scaling["MaxCapacity"] == 3
+    rows = pd.DataFrame([bank_row.split(",")] * 7)
+    assert len(labs.predict_csv(endpoint, rows, batch_rows=3)) == 7
+
+    # The multi-model lab: two archives behind one container, loaded on first use.
+    byom = models["ByomModel"]
+    multi = labs.deploy_multi_model({"tree-a.tar.gz": byom, "tree-b.tar.gz": byom}, suffix="mme")
+    assert labs.invoke(multi, "5.1,3.5,1.4,0.2", target_model="tree-a.tar.gz").body == "setosa\n"
+    assert labs.invoke(multi, "6.3,2.9,5.6,1.8", target_model="tree-b.tar.gz").body == "virginica\n"
+    assert labs.invoke(multi, "5.1,3.5,1.4,0.2", target_model="tree-a.tar.gz").body == "setosa\n"
+    reads = [c for c in emulated.log.calls(f"endpoint {multi}") if c.operation == "GetObject"]
+    assert [c.checks[0].resource.rsplit("/", 1)[1] for c in reads] == [
+        "tree-a.tar.gz",
+        "tree-b.tar.gz",
+    ]
+
+    # Batch transform: every input line answered, in <input>.out under the output path.
+    lines = [bank_row] * 25
+    attendee["s3"].put_object(
+        Bucket=attendee["bucket"],
+        Key=f"{attendee['own']}transform/in/rows.csv",
+        Body="\n".join(lines) + "\n",
+    )
+    outputs = labs.batch_transform(
+        models["ChampionModel"],
+        labs.s3_uri("transform/in/"),
+        labs.s3_uri("transform/out/"),
+        kind="xgboost",
+    )
+    assert outputs == [labs.s3_uri("transform/out/rows.csv.out")]
+    assert len(labs.read_csv(outputs[0], header=None)) == len(lines)
+    jobs = emulated.client("sagemaker").list_transform_jobs()["TransformJobSummaries"]
+    assert {
+        j["TransformJobStatus"]
+        for j in jobs
+        if j["TransformJobName"].startswith(f"{attendee['prefix']}transform-")
+    } == {"Completed"}
+
+    removed = labs.cleanup()
+    assert f"endpoint {endpoint}" in removed and f"endpoint {multi}" in removed
+    for gone in (endpoint, multi):
+        with pytest.raises(ClientError):
+            attendee["sagemaker"].describe_endpoint(EndpointName=gone)
+    denied = [c for c in emulated.log.calls(attendee_kernel) if c.denied]
+    assert denied == []
+
+
+def _image(assembly, model: str) -> str:
+    """The image of one of the serving stack's models (by logical id)."""
+    found = next(m for m in assembly.resources("AWS::SageMaker::Model") if m.logical_id == model)
+    return found.properties["PrimaryContainer"]["Image"]
