@@ -612,8 +612,18 @@ def deploy(
             )
         )
     # The endpoint config gets the endpoint's (unique) name: configs are immutable.
-    session.endpoint_from_production_variants(endpoint, production_variants, tags=tags())
+    session.endpoint_from_production_variants(
+        endpoint, production_variants, tags=tags(), wait=False
+    )
+    _wait_in_service(endpoint)
     return endpoint
+
+
+def _wait_in_service(endpoint: str) -> None:
+    """Wait for an endpoint, asking every 5 seconds (the SDK's own wait sleeps 30 s first)."""
+    _client("sagemaker").get_waiter("endpoint_in_service").wait(
+        EndpointName=endpoint, WaiterConfig={"Delay": 5, "MaxAttempts": 240}
+    )
 
 
 def deploy_multi_model(models: Mapping[str, str], *, suffix: str) -> str:
@@ -641,7 +651,9 @@ def deploy_multi_model(models: Mapping[str, str], *, suffix: str) -> str:
         instance_type=env.instance_types["endpoint"],
         endpoint_name=endpoint,
         tags=tags(),
+        wait=False,
     )
+    _wait_in_service(endpoint)
     return endpoint
 
 
@@ -800,12 +812,18 @@ def _delete_aws_endpoint(endpoint: str) -> None:
     sm, autoscaling = _client("sagemaker"), _client("application-autoscaling")
     for resource_id in _state().get("scalable_targets", []):
         if resource_id.startswith(f"endpoint/{endpoint}/"):
-            _ignore_missing(
-                autoscaling.deregister_scalable_target,
-                ServiceNamespace="sagemaker",
-                ResourceId=resource_id,
-                ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-            )
+            target = {
+                "ServiceNamespace": "sagemaker",
+                "ResourceId": resource_id,
+                "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+            }
+            # Your role may deregister only targets tagged with your name: one that is gone
+            # already (a rerun of the clean-up) cannot be, so ask first.
+            listed = autoscaling.describe_scalable_targets(
+                ServiceNamespace="sagemaker", ResourceIds=[resource_id]
+            )["ScalableTargets"]
+            if listed:
+                _ignore_missing(autoscaling.deregister_scalable_target, **target)
             _forget("scalable_targets", resource_id)
     _ignore_missing(sm.delete_endpoint, EndpointName=endpoint)
     _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=endpoint)
