@@ -11,7 +11,7 @@ itself, unchecked, as CloudFormation acts with the deployer's rights).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import boto3
@@ -61,6 +61,7 @@ class EmulatedAccount:
         self.log = CallLog()
         self.router = Router(_moto_app(), Gate(assembly, self.resource_tags), self.log)
         self.server: EmulatorServer | None = None
+        self._stopping: list[Callable[[], None]] = []
         self.register(ORGANISER)
 
     # -- serving ------------------------------------------------------------------------------
@@ -70,9 +71,15 @@ class EmulatedAccount:
         return self
 
     def stop(self) -> None:
+        for callback in self._stopping:  # executors end what runs in the background first
+            callback()
         if self.server:
             self.server.stop()
             self.server = None
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the emulator stops (an executor's jobs, servers, ...)."""
+        self._stopping.append(callback)
 
     def __enter__(self) -> EmulatedAccount:
         return self.start()
