@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("sagemaker_jobs",)
 
 
 def install(account) -> None:
