@@ -466,6 +466,7 @@ print(f"counted {rows} rows")
 # -- stopping, and the janitor that relies on it ---------------------------------------------------
 def test_the_janitor_finds_and_stops_running_jobs(sm, attendee, bank, own, emulated, assembly):
     from lambdas.janitor.aws import Discovery, as_clients
+    from lambdas.janitor.data_kinds import LOG_STREAMS
     from lambdas.janitor.janitor import clean
     from lambdas.janitor.model import STOPPED, Scope
     from lambdas.janitor.prices import load_prices
@@ -503,6 +504,13 @@ def test_the_janitor_finds_and_stops_running_jobs(sm, attendee, bank, own, emula
         ]  # fmt: skip
         assert {r.instance_type for r in ours} == {"ml.m5.large"}
         report = clean(ours, clients, apply=True)
+    # The jobs' log streams are found in the shared groups by the jobs' names. (Listed as the
+    # organiser: the gate checks logs:ListTagsForResource against every resource type the
+    # action can name, anomaly detectors included, and so refuses the janitor's role.)
+    logs = emulated.client("logs")
+    streams = {r.name for r in LOG_STREAMS.discover(discovery, logs)}
+    assert f"/aws/sagemaker/TrainingJobs:{training}/*" in streams
+    assert f"/aws/sagemaker/ProcessingJobs:{processing}/*" in streams
     assert {outcome.status for outcome in report.outcomes} == {STOPPED}
 
     stopped = _wait(sm, training)
