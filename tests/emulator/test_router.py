@@ -91,6 +91,9 @@ def test_rest_operations_are_told_apart_by_botocores_own_models(
 def test_the_environment_points_boto3_at_the_emulator(emulated, assembly, monkeypatch):
     for key, value in emulated.environment("test env", attendee_role_arn(assembly)).items():
         monkeypatch.setenv(key, value)
+    # As in a new process: boto3's default session keeps the credentials it first resolved
+    # (the synth's SDK session resolves the suite's dummy keys when tests/pipelines set them).
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     ssm = boto3.client("ssm")  # no endpoint, no keys given: the standard settings decide
     name = next(r.name for r in assembly.resources("AWS::SSM::Parameter"))
     assert ssm.get_parameter(Name=name)["Parameter"]["Name"] == name

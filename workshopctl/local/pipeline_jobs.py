@@ -1,7 +1,9 @@
 """SageMaker jobs of a pipeline, run as local processes through the container contract.
 
 Each job gets its own folder standing in for ``/opt/ml`` (``SM_ROOT``): inputs are copied in
-from the local buckets, the program runs as a subprocess, outputs are copied back. Which
+from S3, the program runs as a subprocess, outputs are copied back. "S3" is an interface
+(:class:`S3`): :class:`LocalS3` keeps buckets as local folders (the local pipeline runner),
+:class:`EmulatedS3` calls an S3 API (the emulator's jobs, as their role). Which
 program runs is decided by the job's image, as in SageMaker:
 
 * the SageMaker scikit-learn and XGBoost images run what the definition says: a processing
@@ -30,6 +32,7 @@ import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from training_code.contract import write_model_tarball
 
@@ -51,6 +54,40 @@ class JobFailed(RuntimeError):
     """A job exited non-zero; the message is its failure reason, as SageMaker reports it."""
 
 
+class S3(Protocol):
+    """Where a job's S3 inputs and outputs are read and written.
+
+    ``download`` copies what an S3Prefix input names into a folder (a key that is itself an
+    object keeps its file name; ``shard=(i, n)`` keeps the i-th of n shares of the objects by
+    key, as ``ShardedByS3Key`` hands them to the i-th of n instances); ``upload`` copies a
+    folder under a prefix, or a file to one object; ``fetch`` copies one object to a file.
+    """
+
+    def download(self, uri: str, target: Path, shard: tuple[int, int] | None = None) -> Path: ...
+
+    def upload(self, source: Path, uri: str) -> None: ...
+
+    def fetch(self, uri: str, target: Path) -> Path: ...
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` → (bucket, key); anything else is a ValueError."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket or ".." in Path(key).parts:
+        raise ValueError(f"bad S3 URI: {uri!r}")
+    return bucket, key
+
+
+def _sharded(names: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The i-th of n shares of ``names`` (sorted, dealt round-robin), or all of them."""
+    if shard is None:
+        return names
+    index, count = shard
+    return sorted(names)[index::count]
+
+
 @dataclass(frozen=True)
 class LocalS3:
     """``s3://<bucket>/<key>`` ↔ ``<root>/<bucket>/<key>``."""
@@ -59,33 +96,107 @@ class LocalS3:
 
     def path(self, uri: str) -> Path:
         """The local file or folder of an S3 URI."""
-        if not isinstance(uri, str) or not uri.startswith("s3://"):
-            raise ValueError(f"not an s3:// URI: {uri!r}")
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        if not bucket or ".." in Path(key).parts:
-            raise ValueError(f"bad S3 URI: {uri!r}")
+        bucket, key = split_uri(uri)
         return self.root / bucket / key
 
-    def download(self, uri: str, target: Path) -> Path:
+    def download(self, uri: str, target: Path, shard: tuple[int, int] | None = None) -> Path:
         """Copy what an S3Prefix input holds into ``target`` (a file keeps its name)."""
         source = self.path(uri)
         target.mkdir(parents=True, exist_ok=True)
         if source.is_file():
-            shutil.copy2(source, target / source.name)
+            files = {source.name: source}
         elif source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
+            files = {p.relative_to(source).as_posix(): p for p in source.rglob("*") if p.is_file()}
         else:
             raise JobFailed(f"no object under {uri} (local {source})")
+        for name in _sharded(list(files), shard):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(files[name], target / name)
         return target
 
-    def upload(self, source: Path, uri: str) -> Path:
-        """Copy a job's output folder (or file) to an S3 prefix."""
+    def upload(self, source: Path, uri: str) -> None:
+        """Copy a job's output folder (or file) to an S3 prefix (or key)."""
         target = self.path(uri)
         if source.is_dir():
             shutil.copytree(source, target, dirs_exist_ok=True)
         elif source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+
+    def fetch(self, uri: str, target: Path) -> Path:
+        source = self.path(uri)
+        if not source.is_file():
+            raise JobFailed(f"no object at {uri} (local {source})")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        return target
+
+
+@dataclass(frozen=True)
+class EmulatedS3:
+    """The same through an S3 API client (boto3's), e.g. one acting as a job's role: every
+    read and write is then a call the emulator authorizes as that role."""
+
+    client: Any
+
+    def objects(self, uri: str) -> list[tuple[str, str]]:
+        """(key, path relative to the prefix) of every object under an S3Prefix URI.
+
+        As SageMaker lays them out: below a prefix ending in ``/`` (or a whole "folder"
+        name), each object keeps the rest of its key; an object whose key is the URI itself
+        keeps its file name.
+        """
+        bucket, prefix = split_uri(uri)
+        found = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                rest = key[len(prefix) :]
+                if key.endswith("/"):
+                    continue  # a console "folder" marker, not data
+                if not rest:
+                    relative = key.rsplit("/", 1)[-1]
+                elif prefix.endswith("/") or rest.startswith("/"):
+                    relative = rest.lstrip("/")
+                else:  # a prefix cutting a name ("data/tr" of "data/train.csv")
+                    relative = key[len(prefix.rpartition("/")[0]) :].lstrip("/")
+                found.append((key, relative))
+        return found
+
+    def download(self, uri: str, target: Path, shard: tuple[int, int] | None = None) -> Path:
+        bucket, _ = split_uri(uri)
+        objects = dict((relative, key) for key, relative in self.objects(uri))
+        if not objects:
+            raise JobFailed(f"no object under {uri}")
+        target.mkdir(parents=True, exist_ok=True)
+        for relative in _sharded(list(objects), shard):
+            self._get(bucket, objects[relative], target / relative)
+        return target
+
+    def upload(self, source: Path, uri: str) -> None:
+        bucket, key = split_uri(uri)
+        if source.is_file():
+            self._put(source, bucket, key)
+            return
+        prefix = key if not key or key.endswith("/") else key + "/"
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            self._put(path, bucket, prefix + path.relative_to(source).as_posix())
+
+    def _put(self, path: Path, bucket: str, key: str) -> None:
+        with path.open("rb") as body:  # one PutObject, never a multipart upload
+            self.client.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def fetch(self, uri: str, target: Path) -> Path:
+        bucket, key = split_uri(uri)
+        return self._get(bucket, key, target)
+
+    def _get(self, bucket: str, key: str, target: Path) -> Path:
+        """One GetObject (no ranged, parallel transfer: one call per object to authorize)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        with target.open("wb") as out:
+            shutil.copyfileobj(body, out)
         return target
 
 
@@ -93,7 +204,7 @@ class LocalS3:
 class JobContext:
     """What every job of one pipeline execution shares."""
 
-    s3: LocalS3
+    s3: S3
     work: Path  # this execution's scratch folder; one /opt/ml root per job under it
     execution_id: str
     byom_image_uri: str | None
@@ -159,21 +270,42 @@ def job_environment(root: Path, code_path: Path | None = None) -> dict[str, str]
 def run_command(command: list[str], env: dict, cwd: Path, root: Path, log: Log) -> list[str]:
     """Run a job's command, stream its output, raise :class:`JobFailed` with its reason."""
     log(f"$ {' '.join(_shown(part) for part in command)}")
+
+    def shown(line: str) -> None:
+        if not ROUND_LINE.match(line):
+            log(f"  {line}")
+
+    lines = run_process(command, env, cwd, root, shown)
+    rounds = [line for line in lines if ROUND_LINE.match(line)]
+    if rounds:
+        log(f"  {rounds[-1]}  (last of {len(rounds)} rounds)")
+    return lines
+
+
+def run_process(
+    command: list[str],
+    env: dict,
+    cwd: Path,
+    root: Path,
+    each_line: Log,
+    started: Callable[[subprocess.Popen], None] | None = None,
+) -> list[str]:
+    """Run a job's program with stdout and stderr merged; ``each_line`` sees every line as it
+    comes (the job's log), ``started`` the process (to stop it). Returns the lines; raises
+    :class:`JobFailed` with the job's failure reason when it exits non-zero."""
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    if started:
+        started(process)
     lines: list[str] = []
     assert process.stdout is not None
     for raw in process.stdout:
         line = raw.rstrip("\n")
         lines.append(line)
-        if not ROUND_LINE.match(line):
-            log(f"  {line}")
+        each_line(line)
     if process.wait() != 0:
         raise JobFailed(_failure_reason(root, lines, process.returncode))
-    rounds = [line for line in lines if ROUND_LINE.match(line)]
-    if rounds:
-        log(f"  {rounds[-1]}  (last of {len(rounds)} rounds)")
     return lines
 
 
@@ -196,30 +328,12 @@ def _failure_reason(root: Path, lines: list[str], code: int) -> str:
 
 def run_processing(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
     """Run a processing job; returns its properties and the outputs worth reporting."""
-    app = arguments["AppSpecification"]
-    kind = image_kind(app["ImageUri"], ctx.byom_image_uri)
-    entrypoint = app.get("ContainerEntrypoint")
-    if not entrypoint:
-        raise JobFailed("a processing job without ContainerEntrypoint runs the image's own "
-                        "entrypoint, which has no local equivalent")  # fmt: skip
+    kind = image_kind(arguments["AppSpecification"]["ImageUri"], ctx.byom_image_uri)
     root = ctx.fresh_root(step)
-    for item in arguments.get("ProcessingInputs", []):
-        if "S3Input" not in item:
-            raise JobFailed(f"input {item.get('InputName')}: only S3 inputs run locally")
-        s3_input = item["S3Input"]
-        ctx.s3.download(s3_input["S3Uri"], Path(relocate(s3_input["LocalPath"], root)))
-    outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
-    for item in outputs:
-        Path(relocate(item["S3Output"]["LocalPath"], root)).mkdir(parents=True, exist_ok=True)
-    command = [
-        str(relocate(part, root)) for part in [*entrypoint, *app.get("ContainerArguments", [])]
-    ]
+    command = processing_command(root, arguments["AppSpecification"])
+    stage_processing(root, arguments, ctx.s3)
     run_command(command, job_environment(root, IMAGE_CODE_PATH.get(kind)), root, root, ctx.log)
-    uploaded = {}
-    for item in outputs:
-        s3_output = item["S3Output"]
-        ctx.s3.upload(Path(relocate(s3_output["LocalPath"], root)), s3_output["S3Uri"])
-        uploaded[item["OutputName"]] = s3_output["S3Uri"]
+    uploaded = upload_processing_outputs(root, arguments, ctx.s3)
     properties = {
         **arguments,
         "ProcessingJobName": ctx.job_name(step),
@@ -228,33 +342,73 @@ def run_processing(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, d
     return properties, uploaded
 
 
+def processing_command(root: Path, app: dict) -> list[str]:
+    """The processing job's own entrypoint and arguments, ``/opt/ml`` paths moved to ``root``."""
+    entrypoint = app.get("ContainerEntrypoint")
+    if not entrypoint:
+        raise JobFailed("a processing job without ContainerEntrypoint runs the image's own "
+                        "entrypoint, which has no local equivalent")  # fmt: skip
+    return [str(relocate(part, root)) for part in [*entrypoint, *app.get("ContainerArguments", [])]]
+
+
+def stage_processing(root: Path, arguments: dict, s3: S3, shard: tuple[int, int] = (0, 1)) -> None:
+    """Copy the S3 inputs to their local paths and make the output folders (``shard``: this
+    instance's index and the instance count, for ``ShardedByS3Key`` inputs)."""
+    for item in arguments.get("ProcessingInputs", []):
+        if "S3Input" not in item:
+            raise JobFailed(f"input {item.get('InputName')}: only S3 inputs run locally")
+        s3_input = item["S3Input"]
+        sharded = s3_input.get("S3DataDistributionType") == "ShardedByS3Key" and shard[1] > 1
+        target = Path(relocate(s3_input["LocalPath"], root))
+        s3.download(s3_input["S3Uri"], target, shard if sharded else None)
+    for item in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
+        Path(relocate(item["S3Output"]["LocalPath"], root)).mkdir(parents=True, exist_ok=True)
+
+
+def upload_processing_outputs(root: Path, arguments: dict, s3: S3) -> dict[str, str]:
+    """Copy each output folder to its S3 URI; returns output name → URI."""
+    uploaded = {}
+    for item in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
+        s3_output = item["S3Output"]
+        s3.upload(Path(relocate(s3_output["LocalPath"], root)), s3_output["S3Uri"])
+        uploaded[item["OutputName"]] = s3_output["S3Uri"]
+    return uploaded
+
+
 # -- training ---------------------------------------------------------------------------------
 
 
-def stage_training(root: Path, arguments: dict, ctx: JobContext) -> dict[str, str]:
-    """Write hyperparameters.json / inputdataconfig.json and copy the channels in."""
+def stage_training(
+    root: Path, arguments: dict, s3: S3, host: str = "algo-1", hosts: tuple[str, ...] = ("algo-1",)
+) -> dict[str, str]:
+    """Write hyperparameters.json, inputdataconfig.json and resourceconfig.json and copy the
+    channels in, as SageMaker prepares instance ``host`` of ``hosts``: a ``ShardedByS3Key``
+    channel gets this host's share of the objects, any other channel all of them."""
     hyperparameters = {k: str(v) for k, v in arguments.get("HyperParameters", {}).items()}
     config = root / "input" / "config"
     config.mkdir(parents=True)
     (config / "hyperparameters.json").write_text(json.dumps(hyperparameters, indent=2))
+    resources = {"current_host": host, "hosts": list(hosts), "network_interface_name": "eth0"}
+    (config / "resourceconfig.json").write_text(json.dumps(resources, indent=2))
     channels = {}
     for channel in arguments.get("InputDataConfig", []):
         name = channel["ChannelName"]
+        source = channel["DataSource"]["S3DataSource"]
+        distribution = source.get("S3DataDistributionType", "FullyReplicated")
         channels[name] = {
             "ContentType": channel.get("ContentType", "application/octet-stream"),
             "TrainingInputMode": channel.get("InputMode", "File"),
-            "S3DistributionType": channel["DataSource"]["S3DataSource"].get(
-                "S3DataDistributionType", "FullyReplicated"
-            ),
+            "S3DistributionType": distribution,
         }
-        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-        ctx.s3.download(uri, root / "input" / "data" / name)
+        sharded = distribution == "ShardedByS3Key" and len(hosts) > 1
+        shard = (hosts.index(host), len(hosts)) if sharded else None
+        s3.download(source["S3Uri"], root / "input" / "data" / name, shard)
     (config / "inputdataconfig.json").write_text(json.dumps(channels, indent=2))
     return hyperparameters
 
 
 def training_command(
-    root: Path, kind: str, hyperparameters: dict[str, str], ctx: JobContext
+    root: Path, kind: str, hyperparameters: dict[str, str], s3: S3
 ) -> tuple[list[str], Path, Path | None]:
     """The command a training image runs, its working folder and the code on its path."""
     python = sys.executable
@@ -270,7 +424,7 @@ def training_command(
     program = json.loads(program)
     code = root / "code"
     submit = json.loads(hyperparameters["sagemaker_submit_directory"])
-    with tarfile.open(ctx.s3.path(submit), "r:gz") as tar:
+    with tarfile.open(s3.fetch(submit, root / "sourcedir.tar.gz"), "r:gz") as tar:
         tar.extractall(code, filter="data")
     arguments = [
         part for name, value in sorted(hyperparameters.items()) if not name.startswith("sagemaker_")
@@ -296,20 +450,23 @@ def final_metrics(lines: list[str], definitions: list[dict]) -> dict[str, float]
     return metrics
 
 
+def model_artifact_uri(s3_output_path: str, job_name: str) -> str:
+    """Where SageMaker puts a training job's model: ``<S3OutputPath>/<job>/output/model.tar.gz``
+    (DescribeTrainingJob's ModelArtifacts.S3ModelArtifacts)."""
+    return f"{s3_output_path.rstrip('/')}/{job_name}/output/model.tar.gz"
+
+
 def run_training(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
     """Run a training job and pack its model where SageMaker would put it."""
     algorithm = arguments["AlgorithmSpecification"]
     kind = image_kind(algorithm["TrainingImage"], ctx.byom_image_uri)
     root = ctx.fresh_root(step)
-    hyperparameters = stage_training(root, arguments, ctx)
-    command, cwd, code_path = training_command(root, kind, hyperparameters, ctx)
+    hyperparameters = stage_training(root, arguments, ctx.s3)
+    command, cwd, code_path = training_command(root, kind, hyperparameters, ctx.s3)
     lines = run_command(command, job_environment(root, code_path), cwd, root, ctx.log)
     job_name = ctx.job_name(step)
-    model_uri = "/".join(
-        [arguments["OutputDataConfig"]["S3OutputPath"].rstrip("/"), job_name, "output",
-         "model.tar.gz"]
-    )  # fmt: skip
-    write_model_tarball(root / "model", ctx.s3.path(model_uri))
+    model_uri = model_artifact_uri(arguments["OutputDataConfig"]["S3OutputPath"], job_name)
+    ctx.s3.upload(write_model_tarball(root / "model", root / "model.tar.gz"), model_uri)
     metrics = final_metrics(lines, algorithm.get("MetricDefinitions", []))
     instances = arguments.get("ResourceConfig", {}).get("InstanceCount", 1)
     properties = {
@@ -390,13 +547,9 @@ def run_tuning(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]
     run_command(command, job_environment(root, REPO_ROOT), root, root, ctx.log)
     best = json.loads((results / "best.json").read_text())
     summaries = _tuning_summaries(results / "tuning_results.csv", objective)
-    model_uri = "/".join(
-        [job["OutputDataConfig"]["S3OutputPath"].rstrip("/"), best["best_training_job"],
-         "output", "model.tar.gz"]
-    )  # fmt: skip
-    target = ctx.s3.path(model_uri)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(results / "best" / "model.tar.gz", target)
+    model_uri = model_artifact_uri(job["OutputDataConfig"]["S3OutputPath"],
+                                   best["best_training_job"])  # fmt: skip
+    ctx.s3.upload(results / "best" / "model.tar.gz", model_uri)
     tuned = {k: v for k, v in best["best_hyperparameters"].items()
              if k in {r["Name"] for kind_ranges in config["ParameterRanges"].values()
                       for r in kind_ranges}}  # fmt: skip

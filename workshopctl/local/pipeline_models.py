@@ -72,7 +72,7 @@ def register_model(
         "model_uri": containers[0].get("ModelDataUrl"),
         "image": containers[0].get("Image"),
         "metrics_uri": metrics_uri,
-        "metrics": headline_metrics(ctx.s3.path(metrics_uri)) if metrics_uri else {},
+        "metrics": headline_metrics(_fetched(ctx, metrics_uri, "metrics")) if metrics_uri else {},
         "pipeline_execution": ctx.execution_id,
         "content_types": arguments["InferenceSpecification"].get("SupportedContentTypes", []),
     }
@@ -83,6 +83,15 @@ def register_model(
         "ModelApprovalStatus": entry["approval_status"],
     }
     return properties, entry
+
+
+def _fetched(ctx: JobContext, uri: str, purpose: str) -> Path:
+    """A local copy of one object (a missing one: a path that does not exist)."""
+    target = ctx.work / purpose / uri.removeprefix("s3://")
+    try:
+        return ctx.s3.fetch(uri, target)
+    except JobFailed:
+        return target
 
 
 def headline_metrics(report: Path) -> dict[str, float]:
@@ -142,10 +151,12 @@ def transform(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
         for path in sorted(p for p in inputs.rglob("*") if p.is_file()):
             lines = transform_records(path.read_text().splitlines(), predict, processing,
                                       max_payload)  # fmt: skip
-            uri = f"{output_uri}/{path.relative_to(inputs).as_posix()}.out"
-            target = ctx.s3.path(uri)
+            relative = f"{path.relative_to(inputs).as_posix()}.out"
+            target = root / "output" / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text("\n".join(lines) + "\n")
+            uri = f"{output_uri}/{relative}"
+            ctx.s3.upload(target, uri)
             written.append(uri)
             records_done += len(lines)
     properties = {
@@ -191,7 +202,8 @@ def _batches(records: list[str], max_bytes: int) -> Iterator[list[str]]:
 def predictor(container: dict, root: Path, ctx: JobContext) -> Iterator[Predict]:
     """The model of a container, ready to answer CSV records."""
     kind = image_kind(container["Image"], ctx.byom_image_uri)
-    model_dir = unpack_model(ctx.s3.path(container["ModelDataUrl"]), root / "model")
+    model_file = ctx.s3.fetch(container["ModelDataUrl"], root / "model.tar.gz")
+    model_dir = unpack_model(model_file, root / "model")
     if kind == "xgboost":
         yield _xgboost_predictor(model_dir)
     elif kind == "byom":

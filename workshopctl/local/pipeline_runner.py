@@ -279,7 +279,11 @@ def _execute(
             for o in properties.get("ProcessingOutputConfig", {}).get("Outputs", [])
         }
         uri = f"{destinations[declared['OutputName']].rstrip('/')}/{declared['FilePath']}"
-        files[declared["PropertyFileName"]] = ctx.s3.path(uri)
+        local = ctx.work / "property-files" / name / declared["FilePath"]
+        try:
+            files[declared["PropertyFileName"]] = ctx.s3.fetch(uri, local)
+        except JobFailed:  # reported when an expression reads it, as SageMaker does
+            files[declared["PropertyFileName"]] = local
     scope.property_files[name] = files
     return outputs
 

@@ -9,6 +9,7 @@ MODULES: tuple[str, ...] = (
     "athena",
     "comprehend",
     "glue_jobs",
+    "sagemaker_jobs",
     "sagemaker_hosting",
     "application_autoscaling",
 )
