@@ -98,3 +98,16 @@ def test_the_environment_points_boto3_at_the_emulator(emulated, assembly, monkey
     name = next(r.name for r in assembly.resources("AWS::SSM::Parameter"))
     assert ssm.get_parameter(Name=name)["Parameter"]["Name"] == name
     assert emulated.log.calls("test env")[0].operation == "GetParameter"
+
+
+def test_a_request_naming_its_resource_by_arn_is_checked_on_that_resource_only():
+    """logs:ListTagsForResource may act on six resource types; the request's ARN says which."""
+    from workshopctl.emulator.gate import resources
+    from workshopctl.emulator.wire import Call
+
+    arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/sagemaker/TrainingJobs"
+    call = Call("logs", "ListTagsForResource", {"resourceArn": arn}, None, "eu-west-1", "POST",
+                "/", {})  # fmt: skip
+    assert resources("logs:ListTagsForResource", call, "123456789012") == [(arn, False)]
+    unnamed = Call("logs", "ListTagsForResource", {}, None, "eu-west-1", "POST", "/", {})
+    assert len(resources("logs:ListTagsForResource", unnamed, "123456789012")) == 6

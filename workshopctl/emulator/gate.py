@@ -77,10 +77,32 @@ def resources(
     formats = service_reference.required_arn_formats(action)
     if not formats:
         return [("*", False)]
+    named = _arns_in_request(call, formats, account)
+    if named:
+        # The request names its resource by ARN (ListTagsForResource, AddTags...): that is the
+        # resource, of whichever of the action's types it is.
+        return [(arn, False) for arn in named]
     found = []
     for extra in minted or [{}]:
         found += _filled(action, formats, call, {**_known(action, call, account), **extra})
     return list(dict.fromkeys(found))
+
+
+def _arns_in_request(call: Call, formats, account: str) -> list[str]:
+    """ARN-valued parameters of the request that are of one of ``formats``' shapes."""
+    shapes = []
+    for arn_format in formats:
+        pattern = re.escape(arn_format)
+        pattern = pattern.replace(re.escape("${Partition}"), "aws")
+        pattern = pattern.replace(re.escape("${Account}"), re.escape(account))
+        shapes.append(re.compile("^" + re.sub(r"\\\$\\\{\w+\\\}", ".+", pattern) + "$"))
+    return [
+        value
+        for key, value in call.params.items()
+        if key.lower().endswith("arn")
+        and isinstance(value, str)
+        and any(shape.match(value) for shape in shapes)
+    ]
 
 
 def _known(action: str, call: Call, account: str) -> dict[str, str]:

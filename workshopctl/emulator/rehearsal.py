@@ -11,6 +11,13 @@ from workshopctl.cloud_assembly import CloudAssembly, Resource
 from workshopctl.emulator.account import EmulatedAccount
 from workshopctl.emulator.deploy import Deployment, deploy
 
+SDK_CONFIG = """SchemaVersion: '1.0'
+SageMaker:
+  PythonSDK:
+    Modules:
+      TelemetryOptOut: true
+"""
+
 
 @dataclass
 class Rehearsal:
@@ -36,7 +43,13 @@ class Rehearsal:
         reads the SSM parameter as a notebook does before its lifecycle script has run)."""
         notebook = self.notebook(index)
         home.mkdir(parents=True, exist_ok=True)
+        # The SageMaker SDK sends usage telemetry to AWS directly, around the endpoint settings;
+        # the rehearsal opts out as an organiser may (SDK docs, "Configuring and using defaults
+        # with the SageMaker Python SDK": TelemetryOptOut).
+        sdk_config = home / "sagemaker-config.yaml"
+        sdk_config.write_text(SDK_CONFIG)
         return {
+            "SAGEMAKER_USER_CONFIG_OVERRIDE": str(sdk_config),
             **self.account.environment(label, notebook.properties["RoleArn"]),
             # What the notebook instance's metadata file tells the helper on AWS.
             "WORKSHOP_NOTEBOOK": notebook.name,
