@@ -183,6 +183,17 @@ def programs(deployed: Deployed) -> list[Program]:
                 {"RepositoryName": repositories[0].name, "ProjectName": projects[0].name},
             )
         )
+    etl_run = _function(deployed, "glue_run.")
+    if etl_run is not None:
+        (run,) = assembly.resources("Custom::ReviewsEtlRun")  # the resource it answers
+        found.append(
+            Program(
+                "reviews ETL run",
+                (LAMBDAS / "glue_run", CFN_RESPONSE),
+                etl_run.properties["Role"],
+                {"JobName": run.properties["JobName"]},
+            )
+        )
     studio_teardown = _function(deployed, "studio_teardown.")
     domains = list(assembly.resources("AWS::SageMaker::Domain"))
     if studio_teardown is not None and domains:
