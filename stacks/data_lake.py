@@ -2,7 +2,8 @@
 
 Reads top to bottom as data flows: a customer key → the access-log bucket → raw, curated and
 query-results buckets → the vendored datasets copied into raw → a Glue database with one
-explicit table per dataset → an Athena workgroup and the named queries the labs use.
+explicit table per dataset → the reviews ETL job, run once by the deploy (Module 4's Parquet is
+there when the lab starts) → an Athena workgroup and the named queries the labs use.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.constructs import grants
-from stacks.constructs.teardown import customer_key, removal_policy
+from stacks.constructs.exact_role import exact_role
+from stacks.constructs.packaged_function import packaged_function
+from stacks.constructs.teardown import customer_key, encrypted_log_group, removal_policy
 from training_code.reviews import schema as reviews_schema
 from workshop_artifacts.reviews_data import staged_reviews
 from workshop_spec import platforms
@@ -52,11 +55,14 @@ class DataLakeStack(cdk.Stack):
         self.raw_bucket = self._data_bucket("Raw", logs_prefix="raw/")
         self.curated_bucket = self._data_bucket("Curated", logs_prefix="curated/")
         self.athena_results_bucket = self._athena_results_bucket()
-        self._vendored_datasets()
+        self._reviews = staged_reviews(config.data_lake.reviews_scale)
+        self._datasets_deployment = self._vendored_datasets()
         self.database = self._catalog()
         self._reviews_tables()
         self._glue_security = self._glue_security_configuration()
         self.reviews_etl_job = self._reviews_etl_job()
+        if config.data_lake.run_reviews_etl_on_deploy:
+            self._reviews_etl_on_deploy()
         if config.data_lake.reviews_crawler:
             self._reviews_crawler()
         self.workgroup = self._workgroup()
@@ -187,10 +193,10 @@ class DataLakeStack(cdk.Stack):
         )
 
     # -- data ----------------------------------------------------------------------------------
-    def _vendored_datasets(self) -> None:
+    def _vendored_datasets(self) -> s3_deployment.BucketDeployment:
         """Copy data/ into raw as it is laid out (one folder per table, docs/ beside them)."""
-        reviews = staged_reviews(self._config.data_lake.reviews_scale)
-        s3_deployment.BucketDeployment(
+        reviews = self._reviews  # Module 4's TSV at the config's scale (generated, cached)
+        return s3_deployment.BucketDeployment(
             self,
             "VendoredDatasets",
             sources=[
@@ -390,6 +396,7 @@ class DataLakeStack(cdk.Stack):
     def _reviews_etl_job(self) -> glue.CfnJob:
         """The Spark ETL as a Glue 5 job: raw TSV in, typed Parquet out, bad rows quarantined."""
         script = s3_assets.Asset(self, "ReviewsEtlScript", path=str(REVIEWS_ETL_SCRIPT))
+        self._reviews_etl_script = script
         raw, curated = self.raw_bucket.bucket_arn, self.curated_bucket.bucket_arn
         curated_keys = [
             f"{curated}/{reviews_schema.CURATED_PREFIX}/*",
@@ -482,6 +489,101 @@ class DataLakeStack(cdk.Stack):
         for policy in self._glue_policies:
             job.node.add_dependency(policy)
         return job
+
+    def _reviews_etl_on_deploy(self) -> None:
+        """The deploy runs the ETL once and waits for it (issue 17: Module 4's data is there when
+        the lab starts): a custom resource after the raw TSV is in S3 and the job exists, backed
+        by ``lambdas/glue_run``, which answers SUCCESS with the run's id or FAILED with its error.
+
+        Each deploy run is a full rebuild: the bookmark is reset and the run overwrites the
+        curated prefixes, so a retried or repeated run never appends duplicates, and the
+        bookmark afterwards covers exactly the files read (a later run of the job with its
+        defaults, bookmark + append, adds only new files). Its properties carry what the output
+        depends on (the script's hash, the job's arguments, the reviews' fingerprint): changing
+        any of them on a later deploy runs the job again; any other deploy does not.
+        """
+        job = self.reviews_etl_job
+        job_arn = self.format_arn(service="glue", resource="job", resource_name=job.ref)
+        log_group = encrypted_log_group(
+            self, "ReviewsEtlRunLogs", config=self._config, key=self.data_key
+        )
+        role = exact_role(
+            self,
+            "ReviewsEtlRunRole",
+            policy_id="ReviewsEtlRunPolicy",
+            service="lambda.amazonaws.com",
+            description=f"{self._config.prefix}: runs the reviews ETL once during cdk deploy",
+            log_group=log_group,
+            statements=[
+                iam.PolicyStatement(
+                    sid="RunReviewsEtl",
+                    # StartJobRun needs no iam:PassRole: the job's role was passed at CreateJob.
+                    actions=["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns"],
+                    resources=[job_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ResetReviewsEtlBookmark",
+                    actions=["glue:ResetJobBookmark"],
+                    resources=["*"],  # AWS defines this action on no resource
+                ),
+            ],
+        )
+        nag.acknowledge(
+            role.policy,
+            "glue:ResetJobBookmark has no resource-level permissions (the Service Authorization "
+            "Reference lists no resource type for it, so an ARN-scoped Allow never matches); the "
+            "function resets only the job its custom resource names, and only before rerunning "
+            "that job in full, so the bookmark then covers exactly the files the run read.",
+            "AwsSolutions-IAM5[Resource::*]",
+        )
+        function = packaged_function(
+            self,
+            "ReviewsEtlRunFunction",
+            package="glue_run",
+            handler="handler.handler",
+            shared=("cfn_response",),
+            description="Custom resource: run the reviews ETL job and wait for its run",
+            role=role.role,
+            policy=role.policy,
+            log_group=log_group,
+            # Lambda's maximum. Glue 5.0 starts a run in well under a minute and this ETL reads
+            # a few MB at scale 1: a few minutes in all. The function answers (FAILED, with
+            # the run id) a minute before it would time out, never leaving CloudFormation to
+            # wait its hour, so the longest a deploy can wait on the run is 14 minutes.
+            timeout=cdk.Duration.minutes(15),
+            why_no_dead_letter_queue="Invoked only by CloudFormation during deploys; it answers "
+            "every request (even on error) through CloudFormation's response URL, so a "
+            "dead-letter queue would never receive anything the stack events do not already show.",
+            why_no_vpc="It calls only the Glue API and CloudFormation's pre-signed S3 response "
+            "URL; the data lake has no VPC, and one with a NAT gateway would add cost without "
+            "narrowing what the function can reach.",
+        )
+        script = self._reviews_etl_script
+        run = cdk.CustomResource(
+            self,
+            "ReviewsEtlRun",
+            service_token=function.function_arn,
+            resource_type="Custom::ReviewsEtlRun",
+            properties={
+                "JobName": job.ref,
+                # A full rebuild, whatever the job's default (append) is: see the docstring.
+                "Arguments": {"--write-mode": "overwrite"},
+                "ResetBookmark": "true",
+                "RunInputs": {
+                    "ScriptHash": script.asset_hash,
+                    "JobArguments": job.default_arguments,
+                    "ReviewsFingerprint": self._reviews.fingerprint,
+                },
+            },
+        )
+        # The raw TSV must be in S3 before the run reads it (the job is a Ref: created first).
+        run.node.add_dependency(self._datasets_deployment)
+        cdk.CfnOutput(
+            self,
+            "ReviewsEtlRunId",
+            description="The deploy's run of the reviews ETL (Glue console: Jobs, Runs)",
+            value=run.get_att_string("JobRunId"),
+        )
 
     def _reviews_crawler(self) -> None:
         """The module's crawler exercise: crawls the curated Parquet into its own table name."""

@@ -23,13 +23,12 @@ from constructs import Construct
 
 from stacks import nag
 from stacks.constructs.exact_role import exact_role
-from stacks.constructs.packaged_function import RUNTIME
+from stacks.constructs.packaged_function import packaged_function
 from stacks.constructs.teardown import customer_key, encrypted_log_group, removal_policy
 from workshop_spec import platforms
 from workshop_spec.config import PROJECT_ROOT, WorkshopConfig
 
 CONTAINER_SOURCE = PROJECT_ROOT / "training_code" / "byom_scikit"
-IMAGE_BUILD_HANDLER = PROJECT_ROOT / "lambdas" / "image_build"
 SOURCE_EXCLUDES = ["__pycache__", "*.pyc", ".pytest_cache"]
 # Docker Hub throttles anonymous pulls from CodeBuild's shared addresses; ECR Public mirrors the
 # official images without that limit.
@@ -246,37 +245,24 @@ class ModelImageStack(cdk.Stack):
                 ),
             ],
         )
-        function = lambda_.Function(
+        return packaged_function(
             self,
             "BuildFunction",
-            description="Custom resource: build the model image in CodeBuild and wait for it",
-            runtime=RUNTIME,
+            package="image_build",
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(IMAGE_BUILD_HANDLER), exclude=SOURCE_EXCLUDES),
+            shared=("cfn_response",),
+            description="Custom resource: build the model image in CodeBuild and wait for it",
             role=function_role.role,
-            timeout=cdk.Duration.minutes(15),
-            memory_size=256,
+            policy=function_role.policy,
             log_group=log_group,
+            timeout=cdk.Duration.minutes(15),
+            why_no_dead_letter_queue="Invoked only by CloudFormation during deploys; it answers "
+            "every request (even on error) through CloudFormation's response URL, so a "
+            "dead-letter queue would never receive anything the stack events do not already show.",
+            why_no_vpc="It calls only the CodeBuild and ECR APIs and CloudFormation's pre-signed "
+            "S3 response URL; the workshop has no VPC endpoints for those, and a NAT-only VPC "
+            "would add cost without narrowing what the function can reach.",
         )
-        function.node.add_dependency(function_role.policy)
-        nag.acknowledge_unreserved_concurrency(function)
-        nag.acknowledge(
-            function,
-            "Invoked only by CloudFormation during deploys; it answers every request (even on "
-            "error) through CloudFormation's response URL, so a dead-letter queue would never "
-            "receive anything the stack events do not already show.",
-            "NIST.800.53.R5-LambdaDLQ",
-            "HIPAA.Security-LambdaDLQ",
-        )
-        nag.acknowledge(
-            function,
-            "It calls only the CodeBuild and ECR APIs and CloudFormation's pre-signed S3 "
-            "response URL; the workshop has no VPC endpoints for those, and a NAT-only VPC would "
-            "add cost without narrowing what the function can reach.",
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "HIPAA.Security-LambdaInsideVPC",
-        )
-        return function
 
 
 _BUILD_SPEC = {

@@ -92,6 +92,13 @@ class DataLake(_Section):
     reviews_crawler: bool = Field(
         False, **allowed("true (a Glue crawler for the module's crawler exercise) or false")
     )
+    run_reviews_etl_on_deploy: bool = Field(
+        True,
+        **allowed(
+            "true (the deploy runs the reviews ETL and waits for it, so reviews_parquet has data) "
+            "or false (no run at deploy: start the job yourself before Module 4)"
+        ),
+    )
 
 
 class Budget(_Section):

@@ -8,7 +8,8 @@ immutable, and a retried deploy must not fail on it). Delete does nothing: the r
 empties itself on delete when the workshop is torn down.
 
 The decisions are plain functions (tested directly and against moto); ``handler`` only wires
-them to boto3 and to CloudFormation's response URL. Standard library + boto3 only.
+them to boto3 and, through ``cfn_response`` (shipped beside this package), to CloudFormation's
+response URL. Standard library + boto3 only.
 """
 
 from __future__ import annotations
@@ -17,18 +18,16 @@ import json
 import logging
 import os
 import time
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from cfn_response import out_of_time, response_body, send
 
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 POLL_SECONDS = 15
-# Answer CloudFormation before Lambda's own timeout kills us silently (CFN would wait an hour).
-SAFETY_MARGIN_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -92,31 +91,9 @@ def build_image(
         outcome = build_outcome(build, uri)
         if outcome is not None:
             return outcome
-        if remaining_ms() < SAFETY_MARGIN_MS:
+        if out_of_time(remaining_ms):
             return Outcome("FAILED", f"image build {build_id} still running; deploy again to wait")
         sleep(POLL_SECONDS)
-
-
-def respond(event: dict[str, Any], outcome: Outcome, physical_id: str) -> bytes:
-    """The body CloudFormation expects at the pre-signed response URL."""
-    body = {
-        "Status": outcome.status,
-        "Reason": outcome.reason[:3000],
-        "PhysicalResourceId": physical_id,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "Data": {"ImageUri": outcome.image_uri} if outcome.image_uri else {},
-    }
-    return json.dumps(body).encode()
-
-
-def send(url: str, body: bytes) -> None:
-    request = urllib.request.Request(
-        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
 
 
 def handle(event: dict[str, Any], remaining_ms, codebuild: Any, ecr: Any) -> tuple[Outcome, str]:
@@ -153,4 +130,8 @@ def handler(event: dict[str, Any], context: Any) -> None:
         boto3.client("ecr", region_name=region),
     )
     LOG.info(json.dumps({"event": "response", "status": outcome.status, "reason": outcome.reason}))
-    send(event["ResponseURL"], respond(event, outcome, physical_id))
+    data = {"ImageUri": outcome.image_uri} if outcome.image_uri else {}
+    body = response_body(
+        event, status=outcome.status, reason=outcome.reason, physical_id=physical_id, data=data
+    )
+    send(event["ResponseURL"], body)

@@ -1,7 +1,9 @@
 """The workshop's own Lambda functions: a package of ``lambdas/`` with a written-out role.
 
 Every function here ships one folder of ``lambdas/`` (the asset root is ``lambdas/`` itself, so
-a package's relative imports resolve), reserves no concurrency (a fresh account cannot), logs to
+a package's relative imports resolve) plus the modules of ``lambdas/`` it shares with other
+functions (``shared``, e.g. ``cfn_response``: at the asset root, so Lambda imports them by
+name), reserves no concurrency (a fresh account cannot), logs to
 a group of its stack, and answers the two findings every Lambda raises in NIST 800-53 and HIPAA
 (no dead-letter queue, no VPC) with the caller's reasons, which depend on who invokes it and
 what it calls.
@@ -43,12 +45,19 @@ def packaged_function(
     memory_size: int = 256,
     environment: Mapping[str, str] | None = None,
     data_files: Sequence[str] = (),
+    shared: Sequence[str] = (),
 ) -> lambda_.Function:
     """A function running ``lambdas/<package>/<handler>``, created after its ``policy``.
 
     ``data_files``: files of the package besides its Python modules (e.g. a price table).
+    ``shared``: modules of ``lambdas/`` itself the package imports (``cfn_response``).
     """
-    include = [f"!{package}", f"!{package}/*.py", *(f"!{package}/{f}" for f in data_files)]
+    include = [
+        f"!{package}",
+        f"!{package}/*.py",
+        *(f"!{package}/{f}" for f in data_files),
+        *(f"!{module}.py" for module in shared),
+    ]
     function = lambda_.Function(
         scope,
         construct_id,

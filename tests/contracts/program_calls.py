@@ -19,6 +19,7 @@ from workshop_spec.config import ATTENDEES_PREFIX, PROJECT_ROOT
 from workshopctl import service_reference
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
+CFN_RESPONSE = LAMBDAS / "cfn_response.py"  # shipped beside the packages that import it
 
 
 @dataclass(frozen=True)
@@ -170,16 +171,27 @@ def programs(deployed: Deployed) -> list[Program]:
                 context={"cloudwatch:namespace": census_namespace()},
             )
         )
-    image_build = _function(deployed, "handler.handler")
+    image_build = _function(deployed, "image_build.")
     repositories = list(assembly.resources("AWS::ECR::Repository"))
     projects = list(assembly.resources("AWS::CodeBuild::Project"))
     if image_build is not None and repositories and projects:
         found.append(
             Program(
                 "image-build",
-                (LAMBDAS / "image_build",),
+                (LAMBDAS / "image_build", CFN_RESPONSE),
                 image_build.properties["Role"],
                 {"RepositoryName": repositories[0].name, "ProjectName": projects[0].name},
+            )
+        )
+    etl_run = _function(deployed, "glue_run.")
+    if etl_run is not None:
+        (run,) = assembly.resources("Custom::ReviewsEtlRun")  # the resource it answers
+        found.append(
+            Program(
+                "reviews ETL run",
+                (LAMBDAS / "glue_run", CFN_RESPONSE),
+                etl_run.properties["Role"],
+                {"JobName": run.properties["JobName"]},
             )
         )
     studio_teardown = _function(deployed, "studio_teardown.")

@@ -1,8 +1,9 @@
 """Every AWS call the project's programs make is allowed for the role they run as.
 
-Programs: the Lambda functions (promotion, traffic shift, janitor, census, image build) and the
-labs' helper as an attendee's role. Their boto3 calls are read from the code; computed calls and
-the SageMaker SDK's calls are declared in :mod:`tests.contracts.program_calls`.
+Programs: the Lambda functions (promotion, traffic shift, janitor, census, image build, the
+deploy's reviews ETL run) and the labs' helper as an attendee's role. Their boto3 calls are read
+from the code; computed calls and the SageMaker SDK's calls are declared in
+:mod:`tests.contracts.program_calls`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def test_every_program_of_the_stacks_is_checked(deployed):
     named = {program.name for program in programs(deployed)}
     assert {"promotion", "traffic-shift", "janitor", "census", "labs helper"} <= named
     assert any(name.startswith("Glue job") for name in named)
+    on_deploy = deployed.config.data_lake.run_reviews_etl_on_deploy
+    assert ("reviews ETL run" in named) == on_deploy
     studio = deployed.config.attendee_environment.environment == "studio"
     assert ("studio teardown" in named) == studio
     assert ("notebook lifecycle" in named) == (not studio)

@@ -44,6 +44,14 @@ def test_default_config_needs():
     assert "Studio JupyterLab Apps running on ml.t3.medium instances" not in quotas
 
 
+def test_the_deploys_etl_run_needs_one_glue_job_run_unless_it_is_off():
+    glue = by_name(build_config())["Max concurrent job runs per account"]
+    assert (glue.service_code, glue.quota_code) == ("glue", "L-5E4153CA")
+    assert (glue.need, glue.deploy_need) == (1, 1)
+    off = build_config(overrides={"data_lake.run_reviews_etl_on_deploy": "false"})
+    assert "Max concurrent job runs per account" not in by_name(off)
+
+
 def test_non_default_config_needs():
     config = build_config(
         overrides={

@@ -10,6 +10,8 @@ import sqlglot
 
 from tests.conftest import resources_of
 from training_code.reviews import schema as reviews_schema
+from workshop_artifacts.reviews_data import staged_reviews
+from workshop_spec import platforms
 from workshop_spec.config import load_project_config
 from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING, CSV_DATASETS, NAMED_QUERIES
 
@@ -17,6 +19,11 @@ CONFIG = load_project_config()
 STACK = f"{CONFIG.prefix}-data-lake"
 DATA_BUCKETS = ("RawBucket", "CuratedBucket", "AthenaResultsBucket")
 ALL_BUCKETS = ("AccessLogsBucket", *DATA_BUCKETS)
+# The data lake's optional Module 4 features, each flipped from its default: one synthesis.
+OPTIONS_FLIPPED = {
+    "data_lake__reviews_crawler": True,
+    "data_lake__run_reviews_etl_on_deploy": False,
+}
 
 
 def _bucket(template, name):
@@ -357,7 +364,7 @@ def test_reviews_etl_role_reads_raw_reviews_and_writes_curated_reviews_only(data
 
 def test_crawler_is_optional_and_cannot_overwrite_stack_tables(synth, data_lake):
     assert not resources_of(data_lake, "AWS::Glue::Crawler")
-    template = synth(data_lake__reviews_crawler=True).templates["mlws-data-lake"]
+    template = synth(**OPTIONS_FLIPPED).templates["mlws-data-lake"]
     (crawler,) = resources_of(template, "AWS::Glue::Crawler").values()
     assert crawler["Properties"]["TablePrefix"] == "crawled_"
     role_id = crawler["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -381,3 +388,78 @@ def test_reviews_named_queries_are_deployed(data_lake):
         "reviews-sample", "reviews-low-rated-in-category", "reviews-low-rated-bodies",
         "reviews-top-products-by-rating",
     } <= names  # fmt: skip
+
+
+# -- Module 4: the deploy runs the ETL once --------------------------------------------------------
+
+
+def _etl_run(template) -> dict:
+    (run,) = resources_of(template, "Custom::ReviewsEtlRun").values()
+    return run
+
+
+def test_the_deploy_runs_the_etl_after_the_raw_reviews_are_in_s3(data_lake):
+    run = _etl_run(data_lake)
+    properties = run["Properties"]
+    (job_id,) = resources_of(data_lake, "AWS::Glue::Job")
+    assert properties["JobName"] == {"Ref": job_id}  # so the job exists first
+    (deployment_id,) = resources_of(data_lake, "Custom::CDKBucketDeployment")
+    assert deployment_id in run["DependsOn"]  # the raw TSV is in S3 first
+    # A full rebuild on every deploy run: never appended twice, bookmark covering what was read.
+    assert properties["Arguments"] == {"--write-mode": "overwrite"}
+    assert properties["ResetBookmark"] == "true"
+    assert data_lake["Outputs"]["ReviewsEtlRunId"]["Value"] == {
+        "Fn::GetAtt": ["ReviewsEtlRun", "JobRunId"]
+    }
+
+
+def test_a_new_script_new_job_arguments_or_new_reviews_run_the_etl_again(data_lake):
+    """An Update re-runs the job when ``RunInputs`` changes (lambdas/glue_run.needs_run)."""
+    inputs = _etl_run(data_lake)["Properties"]["RunInputs"]
+    (job,) = resources_of(data_lake, "AWS::Glue::Job").values()
+    script = job["Properties"]["Command"]["ScriptLocation"]["Fn::Sub"]
+    assert script.endswith(f"/{inputs['ScriptHash']}.py")
+    assert inputs["JobArguments"] == job["Properties"]["DefaultArguments"]
+    reviews = staged_reviews(CONFIG.data_lake.reviews_scale)
+    assert inputs["ReviewsFingerprint"] == reviews.fingerprint
+
+
+def test_the_run_function_may_only_run_and_watch_the_reviews_job(data_lake):
+    function_id = _etl_run(data_lake)["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    function = data_lake["Resources"][function_id]["Properties"]
+    assert function["Handler"] == "glue_run.handler.handler"
+    assert function["Runtime"] == platforms.identifier("lambda-python")
+    assert function["Timeout"] == 15 * 60  # Lambda's maximum; it answers a minute before
+    assert "ReservedConcurrentExecutions" not in function
+    role_id = function["Role"]["Fn::GetAtt"][0]
+    assert "Policies" not in data_lake["Resources"][role_id]["Properties"]
+    statements = {
+        s["Sid"]: s
+        for p in resources_of(data_lake, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    }
+    assert set(statements) == {"RunReviewsEtl", "ResetReviewsEtlBookmark", "WriteOwnLogs"}
+    run = statements["RunReviewsEtl"]
+    assert sorted(run["Action"]) == ["glue:GetJobRun", "glue:GetJobRuns", "glue:StartJobRun"]
+    (job_id,) = resources_of(data_lake, "AWS::Glue::Job")
+    assert run["Resource"]["Fn::Join"][1][-2:] == [":job/", {"Ref": job_id}]
+    # The one action AWS authorizes on no resource, alone in its statement.
+    reset = statements["ResetReviewsEtlBookmark"]
+    assert (reset["Action"], reset["Resource"]) == ("glue:ResetJobBookmark", "*")
+    log_group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
+    assert statements["WriteOwnLogs"]["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+    assert data_lake["Resources"][log_group_id]["Properties"]["KmsKeyId"] == {
+        "Fn::GetAtt": [_key_id(data_lake), "Arn"]
+    }
+
+
+def test_an_organiser_can_deploy_without_running_the_etl(synth):
+    template = synth(**OPTIONS_FLIPPED).templates[STACK]
+    assert not resources_of(template, "Custom::ReviewsEtlRun")
+    handlers = [
+        f["Properties"]["Handler"] for f in resources_of(template, "AWS::Lambda::Function").values()
+    ]
+    assert "glue_run.handler.handler" not in handlers
+    assert "ReviewsEtlRunId" not in template["Outputs"]
+    assert resources_of(template, "AWS::Glue::Job")  # the job is still there to run by hand

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
@@ -13,14 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from workshop_spec.config import PROJECT_ROOT
+from tests.lambdas.packaged import import_packaged
 
-_spec = importlib.util.spec_from_file_location(
-    "image_build_handler", PROJECT_ROOT / "lambdas" / "image_build" / "handler.py"
-)
-handler = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = handler  # dataclasses look their module up while being defined
-_spec.loader.exec_module(handler)
+handler = import_packaged("image_build.handler")
+cfn_response = import_packaged("cfn_response")
 
 REGION = "eu-west-1"
 REPO = "workshop-models"
@@ -130,7 +124,7 @@ def test_a_build_outliving_the_function_fails_before_lambda_times_out(aws):
         FakeCodeBuild({"buildStatus": "IN_PROGRESS"}),
         ecr,
         uri,
-        remaining_ms=lambda: handler.SAFETY_MARGIN_MS - 1,
+        remaining_ms=lambda: cfn_response.SAFETY_MARGIN_MS - 1,
     )
     assert outcome.status == "FAILED" and "still running" in outcome.reason
 
