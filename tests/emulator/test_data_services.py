@@ -103,26 +103,47 @@ def _wait(glue, name: str, run_id: str) -> dict:
     raise AssertionError(f"{name} {run_id} still running")
 
 
-def test_a_glue_job_run_executes_its_script_as_its_role_with_bookmarks(emulated, assembly):
+def _reviews(emulated, athena) -> int:
+    execution = _query(athena, _names(emulated), "SELECT COUNT(*) FROM reviews_parquet")
+    rows = athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    return int(rows["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"])
+
+
+def test_the_deploy_ran_the_reviews_etl_so_module_4_has_data(emulated, athena, deployment):
+    [run] = [a for path, a in deployment.custom_resources.items() if "ReviewsEtl" in path]
+    assert run["Status"] == "SUCCESS" and run["Data"]["JobRunId"].startswith("jr_")
+    names = _names(emulated)
+    summary = json.loads(
+        emulated.client("s3")
+        .get_object(Bucket=names["curated_bucket"], Key="reviews/etl-summary.json")["Body"]
+        .read()
+    )
+    assert _reviews(emulated, athena) == summary["rows_out"] > 20_000
+
+
+def test_a_glue_job_run_executes_its_script_as_its_role_with_bookmarks(emulated, assembly, athena):
     job = next(assembly.resources("AWS::Glue::Job"))
     glue = emulated.client("glue")
+    rows = _reviews(emulated, athena)
+    before = len(emulated.log.calls(f"glue job {job.name}"))
+    # The deploy's run processed every source file: a bookmarked run finds nothing new.
     first = glue.start_job_run(JobName=job.name)["JobRunId"]
     with pytest.raises(ClientError) as busy:
         glue.start_job_run(JobName=job.name)
     assert busy.value.response["Error"]["Code"] == "ConcurrentRunsExceededException"
     assert _wait(glue, job.name, first)["JobRunState"] == "SUCCEEDED"
-    role_calls = emulated.log.calls(f"glue job {job.name}")
-    assert role_calls and not any(call.denied for call in role_calls)
-    assert {c.principal for c in role_calls} == {job.properties["Role"]}
-    written = sum(call.operation == "PutObject" for call in role_calls)
-    # A second run finds nothing new under the source (bookmarks) and writes no Parquet.
-    second = glue.start_job_run(JobName=job.name)["JobRunId"]
-    assert _wait(glue, job.name, second)["JobRunState"] == "SUCCEEDED"
-    again = emulated.log.calls(f"glue job {job.name}")[len(role_calls) :]
+    calls = emulated.log.calls(f"glue job {job.name}")[before:]
+    assert calls and not any(call.denied for call in calls)
+    assert {c.principal for c in calls} == {job.properties["Role"]}
     parquet = [
-        c for c in again if c.operation == "PutObject" and c.checks[0].resource.endswith(".parquet")
+        c for c in calls if c.operation == "PutObject" and c.checks[0].resource.endswith(".parquet")
     ]
-    assert written > 0 and parquet == []
+    assert parquet == []
+    # Reset, then overwrite: the table is rebuilt, not doubled.
+    glue.reset_job_bookmark(JobName=job.name)
+    again = glue.start_job_run(JobName=job.name, Arguments={"--write-mode": "overwrite"})
+    assert _wait(glue, job.name, again["JobRunId"])["JobRunState"] == "SUCCEEDED"
+    assert _reviews(emulated, athena) == rows
 
 
 def test_python_custom_resources_are_invoked_as_cloudformation_invokes_them(deployment):

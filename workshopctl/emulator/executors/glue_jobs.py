@@ -165,15 +165,23 @@ class GlueJobs:
 
     @staticmethod
     def _store(s3, uri: str, path: Path, before: dict[Path, float]) -> None:
+        """Write back what the run created or changed under ``path``, and delete what it
+        removed (a Spark overwrite empties its target first)."""
         bucket, _, key = uri.removeprefix("s3://").partition("/")
+
+        def object_key(file: Path) -> str:
+            if file == path:
+                return key
+            return f"{key.rstrip('/')}/{file.relative_to(path).as_posix()}"
+
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
             if before.get(file) == file.stat().st_mtime or file.name.startswith("."):
                 continue  # unchanged, or Spark's own checksum files
-            target = (
-                key if file == path else f"{key.rstrip('/')}/{file.relative_to(path).as_posix()}"
-            )
-            s3.put_object(Bucket=bucket, Key=target, Body=file.read_bytes())
+            s3.put_object(Bucket=bucket, Key=object_key(file), Body=file.read_bytes())
+        for file in before:
+            if not file.exists() and (file == path or path in file.parents):
+                s3.delete_object(Bucket=bucket, Key=object_key(file))
 
 
 # Glue's own arguments, which a job script does not take (Glue API: "Special parameters used by
@@ -195,8 +203,25 @@ def _snapshot(folder: Path) -> dict[Path, float]:
     return {p: p.stat().st_mtime for p in folder.rglob("*") if p.is_file()}
 
 
+def reset_bookmark(jobs: GlueJobs):
+    """ResetJobBookmark (moto has none): the job's next run reads every source object again."""
+
+    def execute(call: Call, forward) -> Reply:
+        name = call.params.get("JobName", "")
+        glue = jobs.account.client("glue", label="glue service")
+        try:
+            glue.get_job(JobName=name)
+        except glue.exceptions.EntityNotFoundException:
+            raise ServiceError("EntityNotFoundException", f"Job {name} not found") from None
+        jobs.bookmarks.pop(name, None)
+        return Reply.of_json({"JobBookmarkEntry": {"JobName": name, "Version": 0, "Run": 0}})
+
+    return execute
+
+
 def install(account) -> None:
     jobs = GlueJobs(account)
+    account.execute("glue", "ResetJobBookmark", reset_bookmark(jobs))
     account.glue_jobs = jobs
     account.execute("glue", "StartJobRun", jobs.start)
     account.execute("glue", "GetJobRun", jobs.describe)
