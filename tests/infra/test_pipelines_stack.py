@@ -96,3 +96,11 @@ def test_the_local_runner_reads_the_synthesized_definitions(synth, tmp_path):
     assert "s3://curated/pipelines/bank-marketing" in bank
     tarballs = list((workspace.root).glob("cdk-hnb659fds-assets-*/*.gz"))
     assert tarballs, "the training_code asset was not staged"
+
+
+def test_the_pipeline_keys_hold_for_a_prefix_with_a_dash(synth, tmp_path):
+    """``ml-ws-bank-marketing`` is the bank-marketing pipeline of the ml-ws workshop (the key
+    was once cut at the first '-', giving ``ws-bank-marketing``)."""
+    outdir = synth(prefix="ml-ws", attendees=["ada", "grace"], serving__champion_weight=0.75).outdir
+    loaded = load_pipelines(outdir, "ml-ws-pipelines", Workspace(tmp_path / "local"))
+    assert sorted(p.key for p in loaded) == ["bank-marketing", "bike-sharing", "byom"]

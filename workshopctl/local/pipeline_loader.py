@@ -120,7 +120,9 @@ def load_pipelines(
         properties = resource["Properties"]
         body = resolve(properties["PipelineDefinition"]["PipelineDefinitionBody"])
         name = properties["PipelineName"]
-        key = name.removeprefix(name.split("-")[0] + "-")
+        # The stack tags every pipeline with its prefix, which may itself hold a '-' (ml-ws).
+        prefix = {t["Key"]: t["Value"] for t in properties.get("Tags", [])}["workshop"]
+        key = name.removeprefix(f"{prefix}-")
         pipelines.append(
             SynthesizedPipeline(key, name, json.loads(body), byom_image_uri=LOCAL_BYOM_IMAGE)
         )
