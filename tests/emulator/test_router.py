@@ -111,3 +111,11 @@ def test_a_request_naming_its_resource_by_arn_is_checked_on_that_resource_only()
     assert resources("logs:ListTagsForResource", call, "123456789012") == [(arn, False)]
     unnamed = Call("logs", "ListTagsForResource", {}, None, "eu-west-1", "POST", "/", {})
     assert len(resources("logs:ListTagsForResource", unnamed, "123456789012")) == 6
+
+
+@pytest.mark.parametrize(
+    ("query", "operation"),
+    [({}, "DeleteObject"), ({"uploadId": "u-1"}, "AbortMultipartUpload")],
+)
+def test_a_required_query_member_tells_operations_on_one_path_apart(query, operation):
+    assert rest_operation("s3", "DELETE", "/bucket/a.parquet", query, {})[0] == operation

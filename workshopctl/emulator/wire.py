@@ -80,16 +80,17 @@ def _rest_routes(service: str) -> list[tuple[str, str, re.Pattern, dict[str, str
 
 
 @functools.cache
-def _required_headers(service: str, operation: str) -> frozenset[str]:
-    """Headers an operation cannot be sent without (CopyObject's x-amz-copy-source): what
-    tells apart operations that share a method and a path."""
+def _required_members(service: str, operation: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(headers, query keys) an operation cannot be sent without (CopyObject's
+    x-amz-copy-source, AbortMultipartUpload's uploadId): what tells apart operations that share
+    a method and a path."""
     shape = _model(service).operation_model(operation).input_shape
     if shape is None:
-        return frozenset()
-    return frozenset(
-        shape.members[name].serialization["name"].lower()
-        for name in shape.required_members
-        if shape.members[name].serialization.get("location") == "header"
+        return frozenset(), frozenset()
+    required = [shape.members[name].serialization for name in shape.required_members]
+    return (
+        frozenset(m["name"].lower() for m in required if m.get("location") == "header"),
+        frozenset(m["name"] for m in required if m.get("location") == "querystring"),
     )
 
 
@@ -103,10 +104,10 @@ def rest_operation(service: str, method: str, path: str, query: dict[str, str], 
             key not in query or (value and query[key] != value) for key, value in literal.items()
         ):
             continue
-        required = _required_headers(service, name)
-        if not required <= set(headers or {}):
+        headers_needed, query_needed = _required_members(service, name)
+        if not headers_needed <= set(headers or {}) or not query_needed <= set(query):
             continue
-        specificity += 100 * len(required)
+        specificity += 100 * (len(headers_needed) + len(query_needed))
         if best is None or specificity > best[2]:
             best = (name, {k: unquote(v) for k, v in match.groupdict().items()}, specificity)
     return (best[0], best[1]) if best else (None, {})
