@@ -70,3 +70,22 @@ def test_clean_up_cell_leaves_nothing_running(executed, lab_workspace, stem):
     assert state.get("endpoints", []) == []
     assert state.get("models", []) == []
     assert _processes_under(lab_workspace) == []
+
+
+def test_after_the_labs_the_deployed_functions_and_the_janitor_do_their_job(
+    executed, rehearsal, notebook_stems
+):
+    """Last, as in `make up`: the attendee's traffic splits by the deployed weights, the
+    traffic-shift function moves them, and the janitor's apply leaves nothing the labs made."""
+    from workshopctl.local.deployed_checks import check_janitor, check_serving
+
+    for stem in notebook_stems:
+        executed(stem)
+    serving = check_serving(rehearsal, lambda line: None)
+    assert serving.ok, serving.split
+    assert serving.shift["action"] == "shifted"
+    janitor = check_janitor(rehearsal, lambda line: None)
+    assert janitor.ok, (janitor.applied, janitor.left)
+    labs = [call for label, call in rehearsal.account.log.denials() if label.startswith("lab ")]
+    functions = [c for label, c in rehearsal.account.log.denials() if label.startswith("lambda")]
+    assert labs == [] and functions == []

@@ -94,6 +94,21 @@ def _zipped(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
+def stack_tags(resource: Resource) -> list[dict[str, str]]:
+    """The resource's template tags plus the ones CloudFormation adds to every resource that
+    takes tags ("Resource tag" in the CloudFormation User Guide: aws:cloudformation:stack-name,
+    -logical-id, -stack-id), which the janitor reads to leave the stacks' own resources alone."""
+    declared = resource.properties.get("Tags") or []
+    if isinstance(declared, dict):
+        declared = [{"Key": k, "Value": v} for k, v in declared.items()]
+    return [
+        *declared,
+        {"Key": "aws:cloudformation:stack-name", "Value": resource.stack},
+        {"Key": "aws:cloudformation:logical-id", "Value": resource.logical_id},
+        {"Key": "aws:cloudformation:stack-id", "Value": f"{resource.stack}/emulated"},
+    ]
+
+
 class DeployFailed(RuntimeError):
     """A resource could not be created, as CloudFormation would report it."""
 
@@ -202,6 +217,10 @@ class Deployer:
 
     def _bucket(self, resource: Resource) -> None:
         self._create_bucket(resource.name)
+        # S3 refuses aws: tags from a requester (moto too); CloudFormation's own are omitted.
+        declared = [t for t in stack_tags(resource) if not t["Key"].startswith("aws:")]
+        if declared:
+            self.client("s3").put_bucket_tagging(Bucket=resource.name, Tagging={"TagSet": declared})
 
     def _role(self, resource: Resource) -> None:
         trust = resource.properties.get("AssumeRolePolicyDocument", {})
@@ -218,7 +237,7 @@ class Deployer:
             Value=props["Value"],
             Type=props.get("Type", "String"),
             Description=props.get("Description", ""),
-            Tags=[{"Key": k, "Value": v} for k, v in (props.get("Tags") or {}).items()],
+            Tags=stack_tags(resource),
         )
 
     def _database(self, resource: Resource) -> None:
@@ -232,7 +251,8 @@ class Deployer:
 
     def _glue_job(self, resource: Resource) -> None:
         props = {k: v for k, v in resource.properties.items() if k != "Tags"}
-        self.client("glue").create_job(**props, Tags=resource.properties.get("Tags") or {})
+        tags = {t["Key"]: t["Value"] for t in stack_tags(resource)}
+        self.client("glue").create_job(**props, Tags=tags)
 
     def _workgroup(self, resource: Resource) -> None:
         props = resource.properties
@@ -240,7 +260,7 @@ class Deployer:
             Name=resource.name,
             Configuration=props.get("WorkGroupConfiguration", {}),
             Description=props.get("Description", ""),
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
         )
 
     def _named_query(self, resource: Resource) -> None:
@@ -271,7 +291,9 @@ class Deployer:
                 self.result.objects += 1
 
     def _repository(self, resource: Resource) -> None:
-        self.client("ecr").create_repository(repositoryName=resource.name)
+        self.client("ecr").create_repository(
+            repositoryName=resource.name, tags=stack_tags(resource)
+        )
 
     def _model_image(self, resource: Resource) -> None:
         """The image build's result: the tag it pushes, with a manifest naming its source."""
@@ -293,7 +315,7 @@ class Deployer:
         self.client("sagemaker").create_model_package_group(
             ModelPackageGroupName=resource.name,
             ModelPackageGroupDescription=props.get("ModelPackageGroupDescription", ""),
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
         )
 
     def _pipeline(self, resource: Resource) -> None:
@@ -305,7 +327,7 @@ class Deployer:
             PipelineDefinition=definition["PipelineDefinitionBody"],
             PipelineDescription=props.get("PipelineDescription", ""),
             RoleArn=props["RoleArn"],
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
         )
 
     def _lambda_backed(self, resource: Resource) -> None:
@@ -357,7 +379,7 @@ class Deployer:
         self.client("sagemaker").create_model(
             ModelName=resource.name,
             ExecutionRoleArn=props["ExecutionRoleArn"],
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
             **optional,
         )
 
@@ -367,7 +389,7 @@ class Deployer:
         self.client("sagemaker").create_endpoint_config(
             EndpointConfigName=resource.name,
             ProductionVariants=props["ProductionVariants"],
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
             **optional,
         )
 
@@ -378,7 +400,7 @@ class Deployer:
         self.client("sagemaker").create_endpoint(
             EndpointName=resource.name,
             EndpointConfigName=props["EndpointConfigName"],
-            Tags=props.get("Tags", []),
+            Tags=stack_tags(resource),
         )
         self._creating_endpoints.append(resource.name)
 
@@ -411,7 +433,7 @@ class Deployer:
             ScalableDimension=props["ScalableDimension"],
             MinCapacity=props["MinCapacity"],
             MaxCapacity=props["MaxCapacity"],
-            Tags={tag["Key"]: tag["Value"] for tag in props.get("Tags", [])},
+            Tags={tag["Key"]: tag["Value"] for tag in stack_tags(resource)},
             **optional,
         )
 

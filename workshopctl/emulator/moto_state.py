@@ -25,13 +25,22 @@ def _autoscaling(account: str, region: str):
 
 
 def tags_of(arn: str, account: str, region: str) -> Mapping[str, str]:
-    """Tags of a SageMaker resource or an Application Auto Scaling target; {} otherwise."""
+    """Tags of a SageMaker resource, an ECR repository or an Application Auto Scaling target;
+    {} otherwise (or when it is gone)."""
     if arn.startswith("arn:aws:sagemaker:"):
         backend = _sagemaker(account, region)
         try:
             return {tag["Key"]: tag["Value"] for tag in backend.list_tags(arn, None, None)[0]}
         except Exception:  # not (or no longer) there: no tags
             return {}
+    if arn.startswith("arn:aws:ecr:") and ":repository/" in arn:
+        from moto.ecr.models import ecr_backends
+
+        try:
+            found = ecr_backends[account][region].list_tags_for_resource(arn)
+        except Exception:  # not (or no longer) there
+            return {}
+        return {tag["Key"]: tag["Value"] for tag in found.get("tags", [])}
     if arn.startswith("arn:aws:application-autoscaling:") and SCALABLE_TARGET in arn:
         target = _scalable_target(arn.partition(SCALABLE_TARGET)[2], account, region)
         return dict(getattr(target, "emulated_tags", {})) if target else {}

@@ -160,8 +160,11 @@ class LabsStep:
             session.account.log.write(workspace.root / "api-calls.json")
             session.stop()
 
-    def run_in(self, session, workspace: Workspace, log: Log) -> StepReport:
-        """The notebooks against an account already serving (``session``: a Rehearsal)."""
+    def run_in(self, session, workspace: Workspace, log: Log, *, checks: bool = True):
+        """The notebooks against an account already serving (``session``: a Rehearsal); then,
+        with ``checks``, the serving stack's endpoint and functions and the janitor on it."""
+        from workshopctl.local.deployed_checks import check_janitor, check_serving
+
         runs = run_labs(session, workspace.root, log, self.time_limit, self.folder)
         failed = [run for run in runs if run.status != "ok"]
         if failed:
@@ -170,7 +173,37 @@ class LabsStep:
                     f"{run.name} {run.status} ({run.error}), see {run.html}" for run in failed
                 )
             )
-        return _report(runs, workspace.root / "labs", session, workspace.root / "api-calls.json")
+        serving = check_serving(session, log) if checks else None
+        janitor = check_janitor(session, log) if checks else None
+        report = _report(runs, workspace.root / "labs", session, workspace.root / "api-calls.json")
+        if checks:
+            _report_checks(report, serving, janitor, session)
+            problems = [m.name for m in report.metrics if m.met is False]
+            if problems:
+                raise RuntimeError(f"the rehearsal's checks failed: {'; '.join(problems)}")
+        return report
+
+
+def _report_checks(report: StepReport, serving, janitor, session) -> None:
+    report.tables["A/B endpoint as deployed, then moved by the traffic-shift function"] = (
+        serving.split
+    )
+    worst = max(abs(row["share"] - row["weight"]) for row in serving.split)
+    report.metrics.append(
+        Metric(f"{serving.endpoint}: largest gap between a variant's share and its weight",
+               round(worst, 3), "<= 0.05", serving.ok)
+    )  # fmt: skip
+    report.tables["janitor dry run after the labs: what they left"] = [
+        {k: row.get(k) for k in ("kind", "name", "status", "reason")} for row in janitor.found
+    ]
+    report.metrics.append(
+        Metric("resources left after the janitor's apply", len(janitor.left), "== 0", janitor.ok)
+    )
+    denials = session.account.log.denials()
+    report.metrics.append(
+        Metric("AWS calls denied (labs, functions, jobs, endpoints)", len(denials), "== 0",
+               not denials)
+    )  # fmt: skip
 
 
 def lab_label(stem: str) -> str:

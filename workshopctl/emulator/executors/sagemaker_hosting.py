@@ -923,5 +923,12 @@ def _guarded(executor: Callable[[Any, Any], Reply]) -> Callable[[Any, Any], Repl
     return run
 
 
+def _no_monitoring_schedules(call, forward) -> Reply:
+    """ListMonitoringSchedules (moto has none). The emulator cannot create a monitoring
+    schedule (CreateMonitoringSchedule is not emulated), so the true answer is an empty list."""
+    return Reply.of_json({"MonitoringScheduleSummaries": []})
+
+
 def install(account) -> None:
     Hosting(account).install()
+    account.execute("sagemaker", "ListMonitoringSchedules", _no_monitoring_schedules)
