@@ -363,7 +363,7 @@ def comprehend_sentiment(texts: Iterable[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame.insert(0, "text", texts)
     # An emulated account labels its local stand-in in a response header.
-    headers = answer["ResponseMetadata"]["HTTPHeaders"] if sendable else {}
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}) if sendable else {}
     frame.attrs["model"] = headers.get("x-emulator-model", "Amazon Comprehend (DetectSentiment)")
     return frame
 

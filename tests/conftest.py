@@ -84,6 +84,15 @@ def use_dummy_credentials(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests on the emulated account run first. moto keeps its state in the process, and a
+    test that opens moto's in-process mock (``mock_aws``) resets all of it, the emulated
+    account's included: run after such a test, the rehearsal would find an empty account."""
+    on_emulator = [item for item in items if "rehearsal" in item.fixturenames]
+    others = [item for item in items if "rehearsal" not in item.fixturenames]
+    items[:] = on_emulator + others
+
+
 @pytest.fixture(scope="session")
 def rehearsal(synth, tmp_path_factory: pytest.TempPathFactory):
     """The emulated AWS account deployed from the default config's assembly, once per session

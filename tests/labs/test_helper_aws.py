@@ -85,7 +85,7 @@ def _tags(arn: str) -> dict[str, str]:
 def test_environment_comes_from_env_json_and_the_attendee_from_the_notebook_name(aws):
     env = workshop.environment()
 
-    assert env.target == "aws" and env.region == REGION and env.attendee == "alice"
+    assert env.region == REGION and env.attendee == "alice"
     assert env.curated_bucket == "workshop-curated"
     assert workshop.s3_uri("x.csv") == "s3://workshop-curated/attendees/alice/x.csv"
     assert workshop.tags() == [{"Key": "workshop", "Value": "mlws"}]
