@@ -119,3 +119,20 @@ def test_a_request_naming_its_resource_by_arn_is_checked_on_that_resource_only()
 )
 def test_a_required_query_member_tells_operations_on_one_path_apart(query, operation):
     assert rest_operation("s3", "DELETE", "/bucket/a.parquet", query, {})[0] == operation
+
+
+def test_delete_objects_is_decided_per_key_of_its_body(emulated, assembly):
+    values = _parameter(emulated)
+    role = attendee_role_arn(assembly)
+    attendee = next(a for a, arn in values["execution_roles"].items() if arn == role)
+    s3 = emulated.client("s3", "test delete objects", role)
+    own = f"{values['attendees_prefix']}{attendee}/to-delete.txt"
+    s3.put_object(Bucket=values["curated_bucket"], Key=own, Body=b"x")
+
+    s3.delete_objects(Bucket=values["curated_bucket"], Delete={"Objects": [{"Key": own}]})
+    other = f"{values['attendees_prefix']}someone-else/theirs.txt"
+    with pytest.raises(ClientError) as denied:
+        s3.delete_objects(
+            Bucket=values["curated_bucket"], Delete={"Objects": [{"Key": own}, {"Key": other}]}
+        )
+    assert f"{values['curated_bucket']}/{other}" in str(denied.value)

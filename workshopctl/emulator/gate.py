@@ -164,6 +164,8 @@ class Gate:
 
     def check(self, role: Role, call: Call) -> list[Checked]:
         checked = []
+        if call.service == "s3" and call.operation == "DeleteObjects":
+            return self._delete_objects(role, call)
         for action in iam_actions(AwsCall(call.service, call.operation, "", "", 0)):
             minted = self.minted(call)
             for resource, wildcard in resources(action, call, self.assembly.account, minted):
@@ -181,3 +183,32 @@ class Gate:
                 )
                 checked.append(Checked("iam:PassRole", passed, decision.allowed, decision.reason))
         return checked
+
+    def _delete_objects(self, role: Role, call: Call) -> list[Checked]:
+        """DeleteObjects is authorized per key of its body: s3:DeleteObject on each object, and
+        s3:DeleteObjectVersion on each one named with a version (S3 API reference,
+        DeleteObjects: "you must have the s3:DeleteObject permission for each object"). AWS
+        reports a denied key in the answer's Errors; here the whole request is refused."""
+        checked = []
+        bucket = call.params.get("Bucket", "")
+        for key, version in _deleted_keys(call.body):
+            resource = f"arn:aws:s3:::{bucket}/{key}"
+            actions = ["s3:DeleteObject"] + (["s3:DeleteObjectVersion"] if version else [])
+            for action in actions:
+                decision = self.assembly.decide(role, action, resource, context(call, {}))
+                checked.append(Checked(action, resource, decision.allowed, decision.reason))
+        return checked
+
+
+def _deleted_keys(body: bytes) -> list[tuple[str, str | None]]:
+    """(key, version id or None) of each object of a DeleteObjects request body."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(body or b"<Delete/>")
+    found = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "Object":
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: child.text for child in element}
+        found.append((fields.get("Key") or "", fields.get("VersionId")))
+    return found

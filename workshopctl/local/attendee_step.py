@@ -175,8 +175,9 @@ class Sandbox:
         (self.root / "ssm" / name.strip("/").replace("/", "__")).write_text(value)
 
 
-def make_sandbox(root: Path) -> Sandbox:
-    """A fresh sandbox under ``root`` (removed first) with its stand-in tools installed."""
+def make_sandbox(root: Path, notebook: str = NOTEBOOK_NAME, arn: str = NOTEBOOK_ARN) -> Sandbox:
+    """A fresh sandbox under ``root`` (removed first) with its stand-in tools installed, for
+    the notebook instance ``notebook`` (its metadata file names it, as on the instance)."""
     shutil.rmtree(root, ignore_errors=True)
     sandbox = Sandbox(root)
     for folder in (sandbox.home, root / "bin", root / "s3", root / "ssm", root / "remotes"):
@@ -188,7 +189,7 @@ def make_sandbox(root: Path) -> Sandbox:
         (root / "bin" / name).symlink_to(tool)
     sandbox.kernel_env_pip.parent.mkdir(parents=True)
     sandbox.kernel_env_pip.symlink_to(tool)
-    metadata = {"ResourceArn": NOTEBOOK_ARN, "ResourceName": NOTEBOOK_NAME}
+    metadata = {"ResourceArn": arn, "ResourceName": notebook}
     sandbox.metadata_file.write_text(json.dumps(metadata))
     return sandbox
 
@@ -265,16 +266,6 @@ def lifecycle_settings(config: WorkshopConfig) -> tuple[int, list[str]]:
     """Idle minutes and lab repositories, as the stack passes them to the scripts."""
     section = config.attendee_environment
     return section.idle_minutes, list(section.lab_repositories)
-
-
-def labs_environment(config: WorkshopConfig) -> dict[str, str]:
-    """The labs' env.json locally (what the stack's SSM parameter holds in AWS)."""
-    return {
-        "target": "local",
-        "prefix": config.prefix,
-        "glue_database": config.glue_database_name,
-        "athena_workgroup": config.athena_workgroup_name,
-    }
 
 
 # -- synthetic Jupyter server --------------------------------------------------------------
@@ -429,13 +420,24 @@ class AttendeeEnvironmentStep:
 
     name = "attendee environment"
 
-    def __init__(self, config: WorkshopConfig | None = None) -> None:
+    def __init__(self, config: WorkshopConfig | None = None, cdk_out: Path | None = None) -> None:
         self.config = config
+        self.cdk_out = cdk_out
 
     def run(self, workspace: Workspace, log: Log) -> StepReport:
+        from workshopctl.cloud_assembly import CloudAssembly
+        from workshopctl.local.synth_step import CDK_OUT
+
         config = self.config or load_project_config()
         idle_minutes, repositories = lifecycle_settings(config)
-        sandbox = make_sandbox(workspace.bucket("work") / "attendee_environment")
+        # The notebook and the labs' parameter as the templates deploy them, not re-derived.
+        assembly = CloudAssembly(self.cdk_out or CDK_OUT)
+        notebook = min(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
+        [parameter] = assembly.resources("AWS::SSM::Parameter")
+        self.parameter = (parameter.name, parameter.properties["Value"])
+        sandbox = make_sandbox(
+            workspace.bucket("work") / "attendee_environment", notebook.name, notebook.arn
+        )
         sandbox.bashrc.write_text("# the attendee's own line\nalias gs='git status'\n")
 
         log(f"lifecycle: {len(repositories)} lab repositories as local bare repositories")
@@ -475,7 +477,6 @@ class AttendeeEnvironmentStep:
         variables = {
             "LAB_REPOSITORIES": " ".join(urls),
             "IDLE_MINUTES": str(idle_minutes),
-            "WORKSHOP_TARGET": "local",
         }
         labs = PROJECT_ROOT / "labs"
         if labs.is_dir():
@@ -485,9 +486,9 @@ class AttendeeEnvironmentStep:
                     bundle.write(path, path.relative_to(labs))
             variables["LABS_S3_URI"] = f"s3://{config.prefix}-local/labs/labs.zip"
             sandbox.put_s3_object(variables["LABS_S3_URI"], archive)
-        parameter = f"/{config.prefix}/attendee-environment"
-        sandbox.put_ssm_parameter(parameter, json.dumps(labs_environment(config)))
-        variables["WORKSHOP_SSM_PARAMETER"] = parameter
+        name, value = self.parameter
+        sandbox.put_ssm_parameter(name, value)
+        variables["WORKSHOP_SSM_PARAMETER"] = name
         return variables
 
     def _check_instance(
@@ -514,7 +515,7 @@ class AttendeeEnvironmentStep:
         )
         _check("alias gs='git status'" in bashrc, "~/.bashrc lost the attendee's line", problems)
         _check(
-            json.loads(sandbox.env_file.read_text()) == labs_environment(config),
+            json.loads(sandbox.env_file.read_text()) == json.loads(self.parameter[1]),
             "env.json does not hold the SSM parameter's values",
             problems,
         )

@@ -14,7 +14,6 @@ from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, Tunin
 from workshopctl.local.pipelines_step import PipelinesStep
 from workshopctl.local.report import terminal_summary, write_html
 from workshopctl.local.reviews_step import ReviewsStep
-from workshopctl.local.serving_step import ServingStep
 from workshopctl.local.synth_step import SynthStep
 from workshopctl.local.workspace import Step, StepReport, Workspace, timed
 
@@ -33,7 +32,6 @@ def all_steps() -> list[Step]:
         TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
         PipelinesStep(),  # modules 5-7 as SageMaker Pipelines, the synthesized definitions
         ByomScikitStep(),  # module 7: bring-your-own container
-        ServingStep(),  # module 7: the A/B endpoint's two variants behind a weighted router
         LabsStep(),  # every lab notebook, top to bottom, against the emulated AWS account
     ]
 
