@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from workshop_spec.config import ORIGINAL_LAB_REPOSITORIES, load_project_config
+from workshopctl.cloud_assembly import CloudAssembly
 from workshopctl.local.attendee_step import (
     CRON_MARK,
     AttendeeEnvironmentStep,
@@ -15,18 +16,21 @@ from workshopctl.local.attendee_step import (
 from workshopctl.local.workspace import Workspace, timed
 
 
-def test_step_runs_the_lifecycle_and_judges_idleness(tmp_path: Path) -> None:
+def test_step_runs_the_lifecycle_and_judges_idleness(tmp_path: Path, synth) -> None:
     config = load_project_config()
     idle_minutes, repositories = lifecycle_settings(config)
     messages: list[str] = []
-    report = timed(AttendeeEnvironmentStep(config), Workspace(tmp_path / ".local"), messages.append)
+    step = AttendeeEnvironmentStep(config, cdk_out=synth().outdir)
+    report = timed(step, Workspace(tmp_path / ".local"), messages.append)
 
     sandbox = tmp_path / ".local" / "work" / "attendee_environment"
     notebooks = sandbox / "home" / "ec2-user" / "SageMaker"
     for url in repositories:  # cloned from the bare copies of this project's repository
         assert (notebooks / repository_name(url) / "workshopctl" / "__init__.py").is_file()
     environment = json.loads((notebooks / ".workshop" / "env.json").read_text())
-    assert environment["target"] == "local"
+    # What the stack's SSM parameter holds, as the templates deploy it.
+    [parameter] = CloudAssembly(synth().outdir).resources("AWS::SSM::Parameter")
+    assert environment == json.loads(parameter.properties["Value"])
     assert environment["glue_database"] == config.glue_database_name
     crontab = (sandbox / "crontab").read_text()
     assert crontab.count(CRON_MARK) == 1 and f"--idle-minutes {idle_minutes} " in crontab
