@@ -50,3 +50,14 @@ def test_the_first_attendee_is_the_first_notebook_of_the_templates(ml_ws, labs_e
     assert labs_environment["attendee"] == "ada"
     published = json.loads(next(ml_ws.resources("AWS::SSM::Parameter")).properties["Value"])
     assert labs_environment["execution_role_arn"] == published["execution_roles"]["ada"]
+
+
+def test_the_rehearsal_expects_the_deployed_ab_weights(ml_ws, labs_environment):
+    """The serving check holds the endpoint to the weights of its endpoint configuration, so
+    the config's champion_weight=0.75 arrives there through the templates only."""
+    from workshopctl.local.deployed_checks import deployed_weights, labs_parameter
+
+    endpoint = labs_parameter(ml_ws)["endpoints"]["ab"]
+    assert endpoint == labs_environment["endpoints"]["ab"] == "ml-ws-bank-ab"
+    weights = deployed_weights(ml_ws, endpoint)
+    assert weights == {"variant-a": 0.75, "variant-b": 0.25}
