@@ -329,8 +329,16 @@ def test_a_byom_job_without_metric_definitions_publishes_no_metrics(
     assert job.get("FinalMetricDataList", []) == []
 
 
-def test_the_labs_byom_job_defines_its_metric_and_gets_it(lab, iris):
+def test_the_labs_byom_job_defines_its_metric_and_gets_it(lab, iris, emulated):
     trained = lab.train_byom(iris, {"max_leaf_nodes": 3})
+
+    # The job's instance-seconds are billed to the call that created it (the rehearsal's bill).
+    [created] = [
+        call for call in emulated.log.calls("lab kernel")
+        if call.operation == "CreateTrainingJob" and trained.name in str(call.checks)
+    ]  # fmt: skip
+    [item] = created.usage["instance_seconds"]
+    assert item["type"].startswith("ml.") and item["seconds"] >= 1
 
     assert set(trained.metrics) == {"train:accuracy"}
     assert 0.9 < trained.metrics["train:accuracy"] <= 1

@@ -37,6 +37,7 @@ import json
 import logging
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -138,6 +139,8 @@ class Hosting:
         )
         self._lock = threading.RLock()
         self._live: dict[str, LiveEndpoint] = {}
+        # Endpoint → (the CreateEndpoint call's usage, when, [(instance type, count)]).
+        self._billing: dict[str, tuple[dict, float, list[tuple[str, int]]]] = {}
         self._work: set[threading.Thread] = set()
         self._stopping = threading.Event()
         self._generation = itertools.count(1)
@@ -208,6 +211,14 @@ class Hosting:
         reply = forward(call)
         if reply.status != 200:
             return reply
+        # The rehearsal's bill: the variants' instances, from now until DeleteEndpoint.
+        billed = [
+            (spec["InstanceType"], int(spec.get("InitialInstanceCount", 1)))
+            for spec in config["ProductionVariants"]
+            if "InstanceType" in spec
+        ]
+        with self._lock:
+            self._billing[name] = (call.usage, time.time(), billed)
         variants = [
             _variant_summary(spec, _initial(spec), current=False)
             for spec in config["ProductionVariants"]
@@ -484,6 +495,13 @@ class Hosting:
         if reply.status == 200:
             with self._lock:
                 live = self._live.pop(call.params["EndpointName"], None)
+                billing = self._billing.pop(call.params["EndpointName"], None)
+            if billing is not None:
+                usage, since, instances = billing
+                usage.setdefault("instance_seconds", []).extend(
+                    {"type": kind, "seconds": (time.time() - since) * count}
+                    for kind, count in instances
+                )
             if live is not None:
                 self._retire(live)
             self._forget_clients(f"endpoint {call.params['EndpointName']}")

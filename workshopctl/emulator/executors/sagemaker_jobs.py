@@ -200,6 +200,8 @@ class Job:
     tuned: dict[str, str] = field(default_factory=dict)
     stop_reason: str = ""  # "Stopping" (asked for) or "MaxRuntimeExceeded"
     timer: threading.Timer | None = None  # MaxRuntimeInSeconds
+    # The creating call's usage (the rehearsal's bill): a trial bills its tuning job's caller.
+    usage: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         now = time.time()
@@ -399,6 +401,7 @@ class SageMakerJobs:
             state["TuningJobArn"] = trial[0].arn
         job, reply = self._create(TRAINING, call, forward, request, state)
         if job is not None:
+            job.usage = trial[0].usage if trial else call.usage
             if trial:
                 job.parent, job.tuned = trial
                 with job.parent.lock:
@@ -451,6 +454,7 @@ class SageMakerJobs:
         }
         job, reply = self._create(TUNING, call, forward, params, state)
         if job is not None:
+            job.usage = call.usage  # its trials' instance-seconds are billed to its caller
             self._start(job, self._run_tuning)
         return reply
 
@@ -754,6 +758,11 @@ class SageMakerJobs:
             # BillableTimeInSeconds is wall-clock time (API_DescribeTrainingJob.html): the
             # reader multiplies it by InstanceCount for a distributed job.
             fields.update(TrainingTimeInSeconds=seconds, BillableTimeInSeconds=seconds)
+            resources = job.request.get("ResourceConfig", {})
+            job.usage.setdefault("instance_seconds", []).append(
+                {"type": resources.get("InstanceType"),
+                 "seconds": seconds * int(resources.get("InstanceCount", 1))}
+            )  # fmt: skip
         if metrics:
             fields["FinalMetricDataList"] = metrics
         job.transition(secondary or status, message, TrainingJobStatus=status,
