@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.conftest import processes_naming
 from tests.labs.conftest import TIME_LIMITS
 from workshopctl.local.labs_step import notebooks
 
 STEMS = [path.stem for path in notebooks()]
-
-
-def _processes_under(folder: Path) -> list[str]:
-    """Command lines of live processes that name ``folder`` (local endpoints' servers do)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        if str(folder) in command and int(entry.name) != os.getpid():
-            found.append(command)
-    return found
 
 
 def test_every_module_has_its_notebook():
@@ -69,7 +53,7 @@ def test_clean_up_cell_leaves_nothing_running(executed, lab_workspace, stem):
 
     assert state.get("endpoints", []) == []
     assert state.get("models", []) == []
-    assert _processes_under(lab_workspace) == []
+    assert processes_naming(lab_workspace) == []
 
 
 def test_after_the_labs_the_deployed_functions_and_the_janitor_do_their_job(

@@ -9,6 +9,7 @@ Usage the table has no price for counts as unknown, never as free.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -31,7 +32,9 @@ class Bill:
         return text + (f" (+{self.unknown} unpriced)" if self.unknown else "")
 
 
+@functools.cache
 def _table() -> tuple[dict[str, float], dict[str, float]]:
+    """The price table, read once (it ships with the code)."""
     data = json.loads(PRICES_FILE.read_text())
     return data["hourly_usd"], data.get("usage_usd", {})
 

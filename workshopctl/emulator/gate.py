@@ -18,6 +18,7 @@ it for a checked name.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -88,14 +89,21 @@ def resources(
     return list(dict.fromkeys(found))
 
 
-def _arns_in_request(call: Call, formats, account: str) -> list[str]:
-    """ARN-valued parameters of the request that are of one of ``formats``' shapes."""
+@functools.cache
+def _arn_shapes(formats: tuple[str, ...], account: str) -> tuple[re.Pattern, ...]:
+    """The ARN formats as patterns (every variable but the partition and account: ``.+``)."""
     shapes = []
     for arn_format in formats:
         pattern = re.escape(arn_format)
         pattern = pattern.replace(re.escape("${Partition}"), "aws")
         pattern = pattern.replace(re.escape("${Account}"), re.escape(account))
         shapes.append(re.compile("^" + re.sub(r"\\\$\\\{\w+\\\}", ".+", pattern) + "$"))
+    return tuple(shapes)
+
+
+def _arns_in_request(call: Call, formats, account: str) -> list[str]:
+    """ARN-valued parameters of the request that are of one of ``formats``' shapes."""
+    shapes = _arn_shapes(tuple(formats), account)
     return [
         value
         for key, value in call.params.items()
@@ -166,8 +174,8 @@ class Gate:
         checked = []
         if call.service == "s3" and call.operation == "DeleteObjects":
             return self._delete_objects(role, call)
+        minted = self.minted(call)
         for action in iam_actions(AwsCall(call.service, call.operation, "", "", 0)):
-            minted = self.minted(call)
             for resource, wildcard in resources(action, call, self.assembly.account, minted):
                 tags = self.tags_of(resource) if "*" not in resource else {}
                 decision = self.assembly.decide(role, action, resource, context(call, tags))

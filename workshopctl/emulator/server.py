@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 from werkzeug.serving import make_server
 
@@ -175,15 +176,11 @@ def error_reply(call: Call, status: int, code: str, message: str) -> Reply:
     if protocol == "query":
         xml = (
             f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-            f"<Message>{_escape(message)}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
         )
         return Reply(status, [("Content-Type", "text/xml")], xml.encode())
-    xml = f"<Error><Code>{code}</Code><Message>{_escape(message)}</Message></Error>"
+    xml = f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
     return Reply(status, [("Content-Type", "application/xml")], xml.encode())
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def access_key_for(label: str, principal: str) -> str:

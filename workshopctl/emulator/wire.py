@@ -51,6 +51,11 @@ def _session() -> botocore.session.Session:
 
 
 @functools.cache
+def _known_services() -> frozenset[str]:
+    return frozenset(_session().get_available_services())
+
+
+@functools.cache
 def _model(service: str):
     return _session().get_service_model(service)
 
@@ -141,7 +146,7 @@ def parse(environ: dict[str, Any], body: bytes) -> Call:
     if not service:
         return call
     target = headers.get("x-amz-target")
-    protocol = _model(service).protocol if service in _session().get_available_services() else ""
+    protocol = _model(service).protocol if service in _known_services() else ""
     if target:
         call.operation = target.rpartition(".")[2]
         call.params = json.loads(body or b"{}")

@@ -234,11 +234,12 @@ def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> 
     from workshopctl.emulator.costs import bill
 
     log = session.account.log
+    calls = {run.name: log.calls(lab_label(run.name)) for run in runs}
     report.tables["lab notebooks"] = [
         {"notebook": run.name, "status": run.status, "seconds": round(run.seconds, 1),
-         "AWS calls": len(log.calls(lab_label(run.name))),
-         "denied": sum(c.denied for c in log.calls(lab_label(run.name))),
-         "AWS cost of the same calls": str(bill(c.usage for c in log.calls(lab_label(run.name)))),
+         "AWS calls": len(calls[run.name]),
+         "denied": sum(c.denied for c in calls[run.name]),
+         "AWS cost of the same calls": str(bill(c.usage for c in calls[run.name])),
          "html": run.html.name}
         for run in runs
     ]  # fmt: skip
