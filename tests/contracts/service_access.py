@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshopctl.cloud_assembly import CloudAssembly, Resource
-from workshopctl.local.pipeline_expressions import ExpressionError, parse_path, walk
+from workshopctl.emulator.pipeline_expressions import ExpressionError, parse_path, walk
 
 RUN = "run-1"  # a value only known at run time (an execution id, a generated job name)
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.pipelines.conftest import REPO, TARBALL_URI, build_definitions
 from tests.pipelines.pipeline_schema import schema_errors
-from workshopctl.local.pipeline_expressions import step_references
+from workshopctl.emulator.pipeline_expressions import step_references
 
 KEYS = ["bank-marketing", "bike-sharing", "byom"]
 SPEC = json.loads((REPO / "training_code/tuning/bank_xgboost_tuning.json").read_text())

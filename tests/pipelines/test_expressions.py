@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from workshopctl.local.pipeline_expressions import (
+from workshopctl.emulator.pipeline_expressions import (
     ExpressionError,
     Scope,
     parse_path,

@@ -166,7 +166,9 @@ class EmulatedAccount:
     def minted_names(self, call) -> list[dict]:
         from workshopctl.emulator.moto_state import names_from_state
 
-        return names_from_state(call.service, call.params, self.assembly.account, call.region)
+        return names_from_state(
+            call.service, call.operation, call.params, self.assembly.account, call.region
+        )
 
     def resource_tags(self, arn: str) -> Mapping[str, str]:
         """A resource's tags, for ``aws:ResourceTag`` conditions."""

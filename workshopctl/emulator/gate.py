@@ -102,13 +102,15 @@ def _arn_shapes(formats: tuple[str, ...], account: str) -> tuple[re.Pattern, ...
 
 
 def _arns_in_request(call: Call, formats, account: str) -> list[str]:
-    """ARN-valued parameters of the request that are of one of ``formats``' shapes."""
+    """ARN-valued parameters of the request that are of one of ``formats``' shapes (an
+    ``...Arn`` parameter, or a name parameter given an ARN, as DescribeModelPackage's
+    ``ModelPackageName`` may be)."""
     shapes = _arn_shapes(tuple(formats), account)
     return [
         value
-        for key, value in call.params.items()
-        if key.lower().endswith("arn")
-        and isinstance(value, str)
+        for value in call.params.values()
+        if isinstance(value, str)
+        and value.startswith("arn:")
         and any(shape.match(value) for shape in shapes)
     ]
 

@@ -51,9 +51,14 @@ def _workgroup_name(workgroup) -> str:
     return getattr(workgroup, "name", None) or str(workgroup or "primary")
 
 
-def names_from_state(service: str, params: Mapping, account: str, region: str) -> list[dict]:
+def names_from_state(
+    service: str, operation: str, params: Mapping, account: str, region: str
+) -> list[dict]:
     """ARN variables a request names only by an id the service minted: one dict per resource
-    (Athena's query executions and named queries belong to a workgroup)."""
+    (Athena's query executions and named queries belong to a workgroup; a model package created
+    in a group is ``<group>/<the next version>``, the version the registry will give it)."""
+    if service == "sagemaker" and operation == "CreateModelPackage":
+        return _next_model_package(params, account, region)
     if service != "athena":
         return []
     from moto.athena.models import athena_backends
@@ -69,6 +74,18 @@ def names_from_state(service: str, params: Mapping, account: str, region: str) -
         if owner is not None:
             found.append({"WorkGroupName": _workgroup_name(owner.workgroup)})
     return [dict(t) for t in {tuple(d.items()) for d in found}]
+
+
+def _next_model_package(params: Mapping, account: str, region: str) -> list[dict]:
+    group = params.get("ModelPackageGroupName")
+    if not isinstance(group, str) or "/" in group or ":" in group:
+        return []  # an unversioned package (its own name), or a group named by ARN
+    from moto.sagemaker.models import sagemaker_backends
+
+    packages = sagemaker_backends[account][region].model_packages.values()
+    versions = [p.model_package_version or 0 for p in packages
+                if p.model_package_group_name == group]  # fmt: skip
+    return [{"ModelPackageName": f"{group}/{max(versions, default=0) + 1}"}]
 
 
 def named_queries(ids: list[str], account: str, region: str) -> tuple[list[dict], list[str]]:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workshopctl.local.pipeline_expressions import ExpressionError, Scope, step_references
+from workshopctl.emulator.pipeline_expressions import ExpressionError, Scope, step_references
 from workshopctl.local.pipeline_jobs import (
     JobContext,
     JobFailed,

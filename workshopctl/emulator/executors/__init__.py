@@ -11,6 +11,7 @@ MODULES: tuple[str, ...] = (
     "glue_jobs",
     "sagemaker_jobs",
     "sagemaker_hosting",
+    "sagemaker_pipelines",
     "application_autoscaling",
 )
 
