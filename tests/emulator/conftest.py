@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.cloud_assembly import CloudAssembly
 from workshopctl.emulator.account import EmulatedAccount
 from workshopctl.emulator.deploy import Deployment
@@ -28,3 +29,27 @@ def attendee_role_arn(assembly: CloudAssembly, index: int = 0) -> str:
     """The role the n-th attendee's notebook runs as (what the labs' kernel gets)."""
     notebooks = sorted(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
     return notebooks[index].properties["RoleArn"]
+
+
+# Small slices of the vendored data, under the prefixes the pipeline role may read.
+SAMPLE_KEYS = {"bank": "bank-marketing/samples/bank.csv", "bike": "bike-sharing/samples/hour.csv"}
+
+
+@pytest.fixture(scope="session")
+def raw_bucket(assembly) -> str:
+    (bucket,) = [r.name for r in assembly.resources("AWS::S3::Bucket") if "RawBucket" in r.path]
+    return bucket
+
+
+@pytest.fixture(scope="session")
+def samples(emulated, raw_bucket) -> dict[str, str]:
+    """Every 12th bank row (~3,400, both classes) and two winter months of hours (~1,400)."""
+    s3 = emulated.client("s3")
+    data = PROJECT_ROOT / "data"
+    lines = (data / "bank-marketing" / "bank-additional-full.csv").read_text().splitlines()
+    hours = (data / "bike-sharing" / "hour.csv").read_text().splitlines()
+    winter = [line for line in hours[1:] if line.split(",")[1] < "2011-03-01"]
+    bodies = {"bank": [lines[0], *lines[1::12]], "bike": [hours[0], *winter]}
+    for key, rows in bodies.items():
+        s3.put_object(Bucket=raw_bucket, Key=SAMPLE_KEYS[key], Body="\n".join(rows) + "\n")
+    return {key: f"s3://{raw_bucket}/{path}" for key, path in SAMPLE_KEYS.items()}

@@ -17,34 +17,12 @@ from botocore.exceptions import ClientError
 from tests.emulator.conftest import attendee_role_arn
 from workshopctl.emulator.executors.sagemaker_pipelines import STEP_FAILURE, job_name
 
-DATA_PREFIX = {"bank": "bank-marketing/samples/bank.csv", "bike": "bike-sharing/samples/hour.csv"}
 QUICK_BANK = {"MaxTuningJobs": "2", "AucThreshold": "0.6"}
 
 
 @pytest.fixture(scope="module")
 def attendee(emulated, assembly):
     return emulated.client("sagemaker", "pipelines test (attendee)", attendee_role_arn(assembly))
-
-
-@pytest.fixture(scope="module")
-def raw_bucket(assembly) -> str:
-    (bucket,) = [r.name for r in assembly.resources("AWS::S3::Bucket") if "RawBucket" in r.path]
-    return bucket
-
-
-@pytest.fixture(scope="module")
-def samples(emulated, raw_bucket) -> dict[str, str]:
-    """Every 12th bank row (~3,400, both classes) and two winter months of hours (~1,400)."""
-    from tests.pipelines.conftest import DATA
-
-    s3 = emulated.client("s3")
-    lines = (DATA / "bank-marketing" / "bank-additional-full.csv").read_text().splitlines()
-    hours = (DATA / "bike-sharing" / "hour.csv").read_text().splitlines()
-    winter = [line for line in hours[1:] if line.split(",")[1] < "2011-03-01"]
-    bodies = {"bank": [lines[0], *lines[1::12]], "bike": [hours[0], *winter]}
-    for key, rows in bodies.items():
-        s3.put_object(Bucket=raw_bucket, Key=DATA_PREFIX[key], Body="\n".join(rows) + "\n")
-    return {key: f"s3://{raw_bucket}/{path}" for key, path in DATA_PREFIX.items()}
 
 
 def run(client, pipeline: str, timeout: float = 300, **parameters) -> dict:

@@ -141,6 +141,8 @@ class Deployer:
             "AWS::ApplicationAutoScaling::ScalableTarget": self._scalable_target,
             "AWS::ApplicationAutoScaling::ScalingPolicy": self._scaling_policy,
             "AWS::Lambda::Function": self._function,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::Events::Rule": self._rule,
         }
         self._creating_endpoints: list[str] = []
 
@@ -464,6 +466,32 @@ class Deployer:
     def _function(self, resource: Resource) -> None:
         """Functions run in the rehearsal as processes (their code is in the assembly)."""
         self.result.functions[resource.name] = resource
+
+    def _queue(self, resource: Resource) -> None:
+        """A queue (the promotion rule's dead-letter queue); its policy stays in the assembly,
+        which the event bus asks before it sends."""
+        self.client("sqs").create_queue(QueueName=resource.name, tags={
+            tag["Key"]: tag["Value"] for tag in stack_tags(resource)
+        })  # fmt: skip
+
+    def _rule(self, resource: Resource) -> None:
+        """An EventBridge rule and its targets on the default bus (the emulator's event bus
+        delivers what matches; executors/events.py)."""
+        props = resource.properties
+        events = self.client("events")
+        optional = {
+            k: json.dumps(props[k]) if k == "EventPattern" else props[k]
+            for k in ("EventPattern", "ScheduleExpression", "Description", "State")
+            if k in props
+        }
+        events.put_rule(Name=resource.name, **optional)
+        targets = [
+            {k: target[k] for k in ("Id", "Arn", "RoleArn", "Input", "InputPath",
+                                    "RetryPolicy", "DeadLetterConfig") if k in target}
+            for target in props.get("Targets", [])
+        ]  # fmt: skip
+        if targets:
+            events.put_targets(Rule=resource.name, Targets=targets)
 
 
 def deploy(account: EmulatedAccount) -> Deployment:

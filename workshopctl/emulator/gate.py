@@ -133,7 +133,10 @@ def _filled(action: str, formats, call: Call, values: dict[str, str]) -> list[tu
             if value is None:
                 wildcard = True
                 return "*"
-            return value.lower() if action.startswith("sagemaker:") else value
+            # As the caller wrote it: SageMaker answers with lowercased ARNs, but a request
+            # naming a resource is authorized on the name as given (AccessDenied messages name
+            # e.g. "model-package/modelPackageGroupTurbine/1"), so a policy must match that case.
+            return value
 
         found.append((VARIABLE.sub(fill, arn_format), wildcard))
     return found

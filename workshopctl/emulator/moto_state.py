@@ -243,3 +243,11 @@ def endpoint(account: str, region: str, name: str) -> dict[str, Any] | None:
 
 def transform_job_exists(account: str, region: str, name: str) -> bool:
     return name in _sagemaker(account, region).transform_jobs
+
+
+def event_pattern_matches(pattern: str, event: Mapping) -> bool:
+    """Whether an EventBridge event pattern (JSON text) matches ``event``: moto's matcher of
+    EventBridge's content filtering (exact values, prefix, anything-but, numeric, exists)."""
+    from moto.events.models import EventPattern
+
+    return EventPattern.load(pattern).matches_event(dict(event))

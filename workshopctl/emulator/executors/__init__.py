@@ -12,6 +12,7 @@ MODULES: tuple[str, ...] = (
     "sagemaker_jobs",
     "sagemaker_hosting",
     "sagemaker_pipelines",
+    "events",
     "application_autoscaling",
 )
 
