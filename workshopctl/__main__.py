@@ -23,6 +23,7 @@ from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
 from workshopctl.preflight import add_parser as add_preflight_command
 from workshopctl.residue import add_parser as add_residue_command
+from workshopctl.smoke import add_parser as add_smoke_command
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     add_emulator_command(commands)
     add_residue_command(commands)
     add_handout_command(commands)
+    add_smoke_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
