@@ -17,7 +17,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue handout smoke
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -82,6 +82,12 @@ preflight: setup ## quotas, region, bootstrap, cost tag, platforms vs the event'
 
 deploy: synth ## checks credentials and quotas, bootstraps if needed, deploys stacks in parallel (DEPLOY_ARGS="-c key=value")
 	$(PY) -m workshopctl deploy $(DEPLOY_ARGS)
+
+handout: setup ## each attendee's sheet (HTML + CSV) from the deployed stacks' outputs (HANDOUT_ARGS="--passwords", "--offline")
+	$(PY) -m workshopctl handout $(HANDOUT_ARGS)
+
+smoke: setup ## after a deploy: every lab as the smoke attendee, readiness table, clean-up (SMOKE_ARGS="--emulated")
+	$(PY) -m workshopctl smoke $(SMOKE_ARGS)
 
 janitor: setup ## dry run: what attendees left in the account, with hourly cost (deletes nothing)
 	$(PY) -m workshopctl janitor

@@ -17,6 +17,7 @@ import aws_cdk as cdk
 
 from stacks import nag
 from stacks.attendee_environment import AttendeeEnvironmentStack
+from stacks.attendee_sign_in import AttendeeSignInStack
 from stacks.data_lake import DataLakeStack
 from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
@@ -65,6 +66,15 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             model_image=model_image,
             env=env,
         )
+    sign_in = None
+    if attendee_environment is not None and config.attendee_environment.sign_in == "iam-users":
+        sign_in = AttendeeSignInStack(
+            app,
+            config.stack_name("attendee-sign-in"),
+            config=config,
+            attendee_environment=attendee_environment,
+            env=env,
+        )
     pipelines = None
     if config.features.pipelines:
         pipelines = PipelinesStack(
@@ -96,7 +106,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             env=env,
         )
         # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
-        for stack in (data_lake, model_image, attendee_environment, pipelines, serving):
+        for stack in (data_lake, model_image, attendee_environment, sign_in, pipelines, serving):
             if stack is not None:
                 guardrails.add_dependency(stack)
 

@@ -83,7 +83,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
             self,
             "NotebookKey",
             config=config,
-            purpose="encrypts the attendees' notebook volumes and the VPC flow logs",
+            purpose="encrypts the attendees' notebook volumes, the VPC flow logs and the "
+            "attendees' first console passwords",
             for_log_groups=True,
         )
         self.vpc, self.notebook_security_group = self._network()
@@ -772,6 +773,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"{self._config.prefix}: notebook role of {attendee}",
         )
+        self._trust_smoke_principal(attendee, role)
         if not shared_policies:
             self._attach_seed_policies(role)
             return role, []
@@ -791,6 +793,23 @@ class AttendeeEnvironmentStack(cdk.Stack):
             roles=[role],
         )
         return role, [*shared_policies, own_policy]
+
+    def _trust_smoke_principal(self, attendee: str, role: iam.Role) -> None:
+        """``make smoke`` runs the labs as the first attendee from the organiser's machine: with
+        ``smoke_principal`` set, that one principal (the organiser's role or user, already the
+        account's administrator, so it gains no right it lacks) may assume the first attendee's
+        role. Named by ARN, never the account root, so no other principal of the account can
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)."""
+        principal = self._settings.smoke_principal
+        if principal is None or attendee != self._config.attendee_names[0]:
+            return
+        role.assume_role_policy.add_statements(
+            iam.PolicyStatement(
+                sid="SmokeRunByTheOrganiser",
+                actions=["sts:AssumeRole"],
+                principals=[iam.ArnPrincipal(principal)],
+            )
+        )
 
     def _own_workspace_grant(self, attendee: str) -> Grant:
         """What the SDK inside the attendee's notebook or Studio app reads about itself."""

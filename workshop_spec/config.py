@@ -50,6 +50,8 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365)
 _NAME = r"^[a-z][a-z0-9-]{0,23}$"
 _INSTANCE = r"^ml\.[a-z0-9]+\.[a-z0-9]+$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# An IAM role or user of one account, as a trust policy's Principal names it.
+_SMOKE_PRINCIPAL = r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$"
 
 AttendeeName = Annotated[str, Field(pattern=_NAME)]
 InstanceType = Annotated[
@@ -127,7 +129,8 @@ class ModelImage(_Section):
 
 # The stacks (app.py names each `<prefix>-<key>`) and the pipelines (`<prefix>-<key>`).
 STACK_KEYS = (
-    "data-lake", "model-image", "attendee-environment", "pipelines", "serving", "guardrails",
+    "data-lake", "model-image", "attendee-environment", "attendee-sign-in", "pipelines", "serving",
+    "guardrails",
 )  # fmt: skip
 PIPELINE_KEYS = ("bank-marketing", "bike-sharing", "byom")
 # `<prefix>-<attendee>-` plus the labs' 9-character "-ddHHMMSS" stamp within a tuning job's 32.
@@ -192,6 +195,23 @@ class AttendeeEnvironment(_Section):
         default_factory=lambda: list(ORIGINAL_LAB_REPOSITORIES),
         max_length=10,
         **allowed("up to 10 https:// git URLs"),
+    )
+    sign_in: Literal["iam-users", "none"] = Field(
+        "iam-users",
+        **allowed(
+            "iam-users (one IAM user per attendee, limited to their own notebook or Studio "
+            "profile, first password in Secrets Manager) or none (the organiser brings the "
+            "attendees' identities)"
+        ),
+    )
+    smoke_principal: str | None = Field(
+        None,
+        pattern=_SMOKE_PRINCIPAL,
+        **allowed(
+            "the ARN of the IAM role or user that runs `make smoke` "
+            "(arn:aws:iam::<account>:role/<name>), trusted by the first attendee's role; "
+            "unset: no person may assume an attendee role"
+        ),
     )
 
     @field_validator("lab_repositories", mode="before")

@@ -16,12 +16,14 @@ from workshop_spec.config import ConfigError, load_project_config
 from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.destroy import add_parser as add_destroy_command
 from workshopctl.emulator.cli import add_parser as add_emulator_command
+from workshopctl.handout import add_parser as add_handout_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
 from workshopctl.preflight import add_parser as add_preflight_command
 from workshopctl.residue import add_parser as add_residue_command
+from workshopctl.smoke import add_parser as add_smoke_command
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     add_destroy_command(commands)
     add_emulator_command(commands)
     add_residue_command(commands)
+    add_handout_command(commands)
+    add_smoke_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

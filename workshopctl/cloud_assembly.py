@@ -34,6 +34,8 @@ REGION = "eu-west-1"
 NAME_PROPERTY = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::IAM::Policy": "PolicyName",
     "AWS::Lambda::Function": "FunctionName",
@@ -74,12 +76,17 @@ REF_IS_ARN = {
     "AWS::SageMaker::NotebookInstanceLifecycleConfig",
     "AWS::SageMaker::ModelPackageGroup",
     "AWS::Lambda::LayerVersion",
+    "AWS::SecretsManager::Secret",
 }
 
 # ARN shapes, for Ref and Fn::GetAtt Arn: {p} partition, {r} region, {a} account, {n} name.
 ARN_FORMAT = {
     "AWS::S3::Bucket": "arn:aws:s3:::{n}",
     "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
+    "AWS::IAM::User": "arn:aws:iam::{a}:user/{n}",
+    "AWS::IAM::Group": "arn:aws:iam::{a}:group/{n}",
+    # Secrets Manager appends six random characters to a secret's ARN; the reader cannot know them.
+    "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{n}",
     "AWS::IAM::ManagedPolicy": "arn:aws:iam::{a}:policy/{n}",
     "AWS::Lambda::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
     "AWS::Lambda::LayerVersion": "arn:aws:lambda:{r}:{a}:layer:{n}:1",
@@ -169,6 +176,32 @@ class Role:
         return Principal(self.arn, account, self.tags)
 
 
+@dataclass(frozen=True)
+class User:
+    """An IAM user as IAM will see it: its own policies and those of its groups."""
+
+    resource: Resource
+    policies: tuple[tuple[str, dict[str, Any]], ...]
+    groups: tuple[str, ...]  # group names
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return self.resource.arn or ""
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def login_profile(self) -> dict[str, Any] | None:
+        """The console password settings (a dynamic reference, never the password)."""
+        return self.resource.properties.get("LoginProfile")
+
+    def principal(self, account: str = ACCOUNT) -> Principal:
+        return Principal(self.arn, account, self.tags, kind="User")
+
+
 class CloudAssembly:
     """The templates of one ``cdk.out``, resolved for ``account`` and ``region``."""
 
@@ -188,10 +221,12 @@ class CloudAssembly:
         self.longest_names = longest_names
         manifest = json.loads((self.outdir / "manifest.json").read_text())
         self.templates: dict[str, dict[str, Any]] = {}
+        self.stack_names: dict[str, str] = {}  # artifact id -> the stack's name in CloudFormation
         for artifact_id, artifact in manifest["artifacts"].items():
             if artifact.get("type") == "aws:cloudformation:stack":
                 template_file = artifact["properties"]["templateFile"]
                 self.templates[artifact_id] = json.loads((self.outdir / template_file).read_text())
+                self.stack_names[artifact_id] = artifact["properties"].get("stackName", artifact_id)
         self._exports = self._export_index()
 
     # -- resolution ---------------------------------------------------------------------------
@@ -314,6 +349,17 @@ class CloudAssembly:
         stack, value = self._exports[name]
         return self.resolve(stack, value)
 
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Each stack's outputs (by stack name, then output key), resolved as CloudFormation
+        would return them from DescribeStacks for this account and region."""
+        return {
+            self.stack_names[stack]: {
+                key: self.resolve(stack, output["Value"])
+                for key, output in template.get("Outputs", {}).items()
+            }
+            for stack, template in self.templates.items()
+        }
+
     # -- resources ----------------------------------------------------------------------------
     @functools.cache  # noqa: B019 - the assembly is immutable and lives as long as its cache
     def resource(self, stack: str, logical_id: str) -> Resource:
@@ -407,6 +453,59 @@ class CloudAssembly:
             )
         return roles
 
+    @functools.cached_property
+    def users(self) -> dict[str, User]:
+        """Every IAM user of the assembly by ARN, with its own policies and its groups'
+        (a user's effective identity policies: IAM User Guide, "Policies and permissions",
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html)."""
+        group_policies = self._group_policies()
+        users = {}
+        for resource in self.resources("AWS::IAM::User"):
+            props = resource.properties
+            groups = list(props.get("Groups", []))
+            for addition in self.resources("AWS::IAM::UserToGroupAddition"):
+                if resource.name in addition.properties.get("Users", []):
+                    groups.append(addition.properties["GroupName"])
+            policies = self._attached_policies(resource, props, "Users")
+            for group in groups:
+                policies += group_policies.get(group, [])
+            tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
+            users[resource.arn] = User(resource, tuple(policies), tuple(groups), tags)
+        return users
+
+    def _group_policies(self) -> dict[str, list[tuple[str, dict]]]:
+        return {
+            group.name: self._attached_policies(group, group.properties, "Groups")
+            for group in self.resources("AWS::IAM::Group")
+        }
+
+    def _attached_policies(
+        self, holder: Resource, props: dict[str, Any], member_key: str
+    ) -> list[tuple[str, dict]]:
+        """The policies of a user or group: inline, managed by ARN, and the managed and inline
+        policies that name it under ``member_key`` (``Users`` or ``Groups``)."""
+        managed = {r.arn: r for r in self.resources("AWS::IAM::ManagedPolicy")}
+        policies = [
+            (f"{holder.path}:{p['PolicyName']}", p["PolicyDocument"])
+            for p in props.get("Policies", [])
+        ]
+        for arn in props.get("ManagedPolicyArns", []):
+            if arn in managed:
+                policies.append((managed[arn].path, managed[arn].properties["PolicyDocument"]))
+        for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            for policy in self.resources(kind):
+                if holder.name in policy.properties.get(member_key, []) and (
+                    policy.arn not in props.get("ManagedPolicyArns", [])
+                ):
+                    policies.append((policy.path, policy.properties["PolicyDocument"]))
+        return policies
+
+    def user(self, name_or_arn: str) -> User:
+        for user in self.users.values():
+            if name_or_arn in (user.arn, user.name):
+                return user
+        raise KeyError(f"no IAM user {name_or_arn} in the assembly")
+
     def role(self, arn: str) -> Role:
         if arn not in self.roles:
             raise KeyError(f"no role {arn} in the assembly")
@@ -463,14 +562,14 @@ class CloudAssembly:
 
     def decide(
         self,
-        principal: Role | str,
+        principal: Role | User | str,
         action: str,
         resource: str,
         context: dict[str, Any] | None = None,
     ) -> Decision:
         """Would AWS allow ``principal`` (a role, or a service principal's name) ``action`` on
         ``resource``? Identity policies plus the resource's own policy from the assembly."""
-        if isinstance(principal, Role):
+        if isinstance(principal, Role | User):
             who, identity = principal.principal(self.account), principal.policies
         else:
             who, identity = Principal(principal, self.account), ()

@@ -40,9 +40,10 @@ ContextValue = str | Sequence[str]
 class Principal:
     """Who makes the request: an IAM role (with its tags) or an AWS service."""
 
-    arn: str  # arn:aws:iam::<account>:role/<name>, or the service principal's name
+    arn: str  # arn:aws:iam::<account>:role/<name> or :user/<name>, or a service's name
     account: str
     tags: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "AssumedRole"  # aws:PrincipalType: AssumedRole (a role's session) or User
 
     @property
     def is_service(self) -> bool:
@@ -62,8 +63,15 @@ class Request:
         if not self.principal.is_service:
             keys["aws:principalarn"] = self.principal.arn
             keys["aws:principalaccount"] = self.principal.account
-            keys["aws:principaltype"] = "AssumedRole"
-            keys["aws:userid"] = f"AROAEXAMPLE:{self.principal.arn.rsplit('/', 1)[-1]}"
+            keys["aws:principaltype"] = self.principal.kind
+            name = self.principal.arn.rsplit("/", 1)[-1]
+            if self.principal.kind == "User":
+                # Only an IAM user's request carries aws:username (IAM User Guide, "AWS global
+                # condition context keys": aws:username).
+                keys["aws:username"] = name
+                keys["aws:userid"] = f"AIDAEXAMPLE{name.upper()}"
+            else:
+                keys["aws:userid"] = f"AROAEXAMPLE:{name}"
             for tag, value in self.principal.tags.items():
                 keys[f"aws:principaltag/{tag.lower()}"] = value
         else:

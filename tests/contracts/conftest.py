@@ -1,8 +1,9 @@
 """The contract checker's inputs: the cloud assembly of each config the contracts run over.
 
 Every rule runs over the default config and two others that change what the rules see: a
-prefix with a '-', named attendees and a non-default A/B weight (issue 16's config), and the
-Studio environment. Each is synthesized once per test session (shared with the other tests).
+prefix with a '-', named attendees, a non-default A/B weight (issue 16's config) and a smoke
+principal (issue 18's), and the Studio environment. Each is synthesized once per test session
+(shared with the other tests).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from workshopctl.cloud_assembly import CloudAssembly, Role
 
 CONFIGS = {
     "default": {},
-    "ml-ws": {"prefix": "ml-ws", "attendees": ["ada", "grace"], "serving__champion_weight": 0.75},
+    "ml-ws": {
+        "prefix": "ml-ws",
+        "attendees": ["ada", "grace"],
+        "serving__champion_weight": 0.75,
+        # `make smoke` runs the labs as ada from the organiser's session (attendee_sign_in tests).
+        "attendee_environment__smoke_principal": "arn:aws:iam::123456789012:role/organiser",
+    },
     "studio": {
         "attendees": ["ada", "grace", "linus"],
         "attendee_environment__environment": "studio",

@@ -37,6 +37,7 @@ STACKS = [
     "mlws-data-lake",
     "mlws-model-image",
     "mlws-attendee-environment",
+    "mlws-attendee-sign-in",
     "mlws-pipelines",
     "mlws-serving",
     "mlws-guardrails",

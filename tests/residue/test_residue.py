@@ -338,3 +338,34 @@ def test_residue_is_a_workshopctl_command():
         workshopctl_main(["residue", "--help"])
     assert exit_info.value.code == 0
     assert "known leftover" in out.getvalue()
+
+
+def test_a_sign_in_secret_is_residue_until_it_is_scheduled_for_deletion(aws, cdk_out):
+    """The sign-in stack's password secrets: a live one is a row; one CloudFormation has
+    scheduled for deletion is a note (it deletes itself after its recovery window)."""
+    secrets = aws.client("secretsmanager")
+    kept = secrets.create_secret(Name="SignInada-kept", SecretString="{}", Tags=WORKSHOP_TAG)
+    going = secrets.create_secret(Name="SignIngrace-going", SecretString="{}", Tags=WORKSHOP_TAG)
+    secrets.delete_secret(SecretId=going["ARN"], RecoveryWindowInDays=7)
+    clients = Clients(aws, overrides={"cloudformation": deleted_stacks(aws).client})
+
+    found = residue.scan(clients, PREFIX, region=REGION, account=ACCOUNT, cdk_out=cdk_out)
+
+    names = {finding.name for finding in found.rows if finding.kind == "secretsmanager:secret"}
+    assert any(name.startswith("SignInada-kept") for name in names), names
+    assert not any(name.startswith("SignIngrace-going") for name in names), names
+    assert any("SignIngrace-going" in note and "not residue" in note for note in found.notes)
+    assert kept["ARN"] != going["ARN"]
+
+
+def test_a_sign_in_user_left_behind_is_residue(aws, cdk_out):
+    """IAM is global: the regional Tagging API does not list users, the name scan does."""
+    aws.client("iam").create_user(UserName=f"{PREFIX}-ada")
+    aws.client("iam").create_user(UserName="someone-else")
+    clients = Clients(aws, overrides={"cloudformation": deleted_stacks(aws).client})
+
+    found = residue.scan(clients, PREFIX, region=REGION, account=ACCOUNT, cdk_out=cdk_out)
+
+    users = {f.name: f for f in found.rows if f.kind == "iam:user"}
+    assert list(users) == [f"{PREFIX}-ada"]
+    assert users[f"{PREFIX}-ada"].how == [f"name prefix {PREFIX}-"]
