@@ -7,7 +7,7 @@ published; the generator's peak memory shows it streams), runs the Spark ETL on 
 (one session tuned for long runs: the first run pays the JIT warm-up and is shown apart, the
 median of the next ``--repeats`` runs is the throughput), then runs every ``queries/reviews_*``
 query with DuckDB over the Parquet files and over the raw files, and prints the bytes DuckDB's
-file system read for each (the method is in ``workshopctl/local/reviews_step.py``). The
+file system read for each (the method is in ``workshopctl/local/reviews_bytes.py``). The
 category-filtered query is also run for every category, since its saving is the share of rows
 the category holds. Exit code 1 when a targeted query reads less than 10x fewer bytes.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from training_code.reviews import schema
-from workshopctl.local.reviews_step import (
+from workshopctl.local.reviews_bytes import (
     BYTES_RATIO_TARGET,
     TARGETED_QUERIES,
     compare_queries,

@@ -45,6 +45,7 @@ from workshop_spec.config import PROJECT_ROOT, load_project_config
 from workshopctl.cli_options import add_region
 from workshopctl.cloud_assembly import CloudAssembly, Resource
 from workshopctl.emulator.costs import Bill, bill
+from workshopctl.emulator.rehearsal import attendee_notebooks
 from workshopctl.local.labs_step import (
     DEFAULT_TIME_LIMIT,
     LABS_DIR,
@@ -68,9 +69,10 @@ class SmokeError(RuntimeError):
 def smoke_notebook(assembly: CloudAssembly, *, require_trust: bool) -> Resource:
     """The notebook of the attendee whose role trusts a person (the smoke principal); without
     one, the first notebook by name when ``require_trust`` is False (the emulator)."""
-    notebooks = sorted(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
-    if not notebooks:
-        raise SmokeError("the assembly has no notebook instance (a Studio workshop?)")
+    try:
+        notebooks = attendee_notebooks(assembly)
+    except LookupError as missing:
+        raise SmokeError(str(missing)) from None
     for notebook in notebooks:
         trust = assembly.role(notebook.properties["RoleArn"]).trust_policy
         if any("AWS" in s.get("Principal", {}) for s in trust.get("Statement", [])):

@@ -6,7 +6,7 @@ fully offline when every input is an ``s3://`` URI, installs in ~30 s (~300 MB);
 
 Each ``*_definition(inputs)`` is a pure function of :class:`PipelineInputs` returning the
 parsed definition (a dict), with volatile values removed; the stack serialises it into a
-``CfnPipeline``, and the local runner (``workshopctl.local.pipeline_runner``) executes it.
+``CfnPipeline``; the rehearsal's emulated SageMaker runs it after deploying it.
 """
 
 import logging

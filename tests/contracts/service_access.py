@@ -151,7 +151,7 @@ class _Definition:
             if segments[2:4] == ["ModelArtifacts", "S3ModelArtifacts"]:
                 output = self.value(step["Arguments"]["OutputDataConfig"]["S3OutputPath"])
                 return f"{output}/{RUN}/output/model.tar.gz"
-            try:  # the step's own arguments, walked as the local runner walks them
+            try:  # the step's own arguments, walked as the emulator's executions walk them
                 return self.value(walk(step["Arguments"], segments[2:], path))
             except ExpressionError:
                 return RUN  # a property only the run produces (a job name, a metric)

@@ -8,6 +8,7 @@ from workshop_spec.config import PROJECT_ROOT
 from workshopctl.cloud_assembly import CloudAssembly
 from workshopctl.emulator.account import EmulatedAccount
 from workshopctl.emulator.deploy import Deployment
+from workshopctl.emulator.rehearsal import attendee_notebook
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +28,7 @@ def deployment(rehearsal) -> Deployment:
 
 def attendee_role_arn(assembly: CloudAssembly, index: int = 0) -> str:
     """The role the n-th attendee's notebook runs as (what the labs' kernel gets)."""
-    notebooks = sorted(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
-    return notebooks[index].properties["RoleArn"]
+    return attendee_notebook(assembly, index).properties["RoleArn"]
 
 
 # Small slices of the vendored data, under the prefixes the pipeline role may read.

@@ -41,9 +41,27 @@ def test_every_deployed_pipeline_runs_to_its_gate(pipelines):
     assert all(row["status"] == "Succeeded" and row["seconds"] is not None for row in byom.steps)
 
 
-def test_an_approved_package_becomes_the_ab_endpoints_challenger(pipelines, rehearsal, emulated):
+@pytest.fixture
+def endpoint_restored(emulated):
+    """The session's A/B endpoint goes back to the stack's configuration afterwards, for the
+    tests that hold it to the templates."""
+    sagemaker = emulated.client("sagemaker")
+    endpoint = "mlws-bank-ab"
+    deployed = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    yield
+    sagemaker.update_endpoint(EndpointName=endpoint, EndpointConfigName=deployed)
+    sagemaker.get_waiter("endpoint_in_service").wait(
+        EndpointName=endpoint, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300}
+    )
+    assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == deployed
+
+
+def test_an_approved_package_becomes_the_ab_endpoints_challenger(
+    pipelines, rehearsal, emulated, endpoint_restored
+):
     assert pipelines["mlws-bank-marketing"].status == "Succeeded"
     promotion = check_promotion(rehearsal, print)
+    assert promotion.endpoint == "mlws-bank-ab"
     assert promotion.ok, promotion
     assert promotion.delivery["attempts"] == 1
     assert promotion.delivery["result"]["variant"] == "variant-b"

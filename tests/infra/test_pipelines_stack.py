@@ -1,4 +1,4 @@
-"""Properties of the pipelines stack, and the local runner's reading of what it synthesizes."""
+"""Properties of the pipelines stack, and the definitions its deploy hands to CreatePipeline."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import pytest
 
 from tests.conftest import resources_of
 from tests.pipelines.pipeline_schema import validator
-from workshopctl.local.pipeline_loader import LOCAL_BYOM_IMAGE, load_pipelines
-from workshopctl.local.workspace import Workspace
 
 STACK = "mlws-pipelines"
 
@@ -81,26 +79,22 @@ def test_schedule_is_off_by_default_and_starts_every_pipeline_when_set(pipelines
     assert started == ["mlws-bank-marketing", "mlws-bike-sharing", "mlws-byom"]
 
 
-def test_the_local_runner_reads_the_synthesized_definitions(synth, tmp_path):
-    """The loader resolves the template's intrinsics for the local buckets and stages the code
-    asset; every resolved definition still validates against the pipeline schema."""
-    workspace = Workspace(tmp_path / "local")
-    loaded = {p.key: p for p in load_pipelines(synth().outdir, STACK, workspace)}
-    assert sorted(loaded) == ["bank-marketing", "bike-sharing", "byom"]
-    for pipeline in loaded.values():
-        errors = list(validator().iter_errors(pipeline.definition))
-        assert not errors, (pipeline.name, [e.message for e in errors[:3]])
-        assert pipeline.byom_image_uri == LOCAL_BYOM_IMAGE
-    bank = json.dumps(loaded["bank-marketing"].definition)
-    assert "s3://raw/bank-marketing/bank-additional-full.csv" in bank
-    assert "s3://curated/pipelines/bank-marketing" in bank
-    tarballs = list((workspace.root).glob("cdk-hnb659fds-assets-*/*.gz"))
-    assert tarballs, "the training_code asset was not staged"
+def test_the_deployed_definitions_resolve_and_validate(synth):
+    """What the emulator's deploy creates (and CreatePipeline receives): each definition with
+    the template's intrinsics resolved for the account, still valid against the schema, reading
+    the data lake's buckets and the code asset the deploy publishes."""
+    from workshopctl.cloud_assembly import CloudAssembly
 
-
-def test_the_pipeline_keys_hold_for_a_prefix_with_a_dash(synth, tmp_path):
-    """``ml-ws-bank-marketing`` is the bank-marketing pipeline of the ml-ws workshop (the key
-    was once cut at the first '-', giving ``ws-bank-marketing``)."""
-    outdir = synth(prefix="ml-ws", attendees=["ada", "grace"], serving__champion_weight=0.75).outdir
-    loaded = load_pipelines(outdir, "ml-ws-pipelines", Workspace(tmp_path / "local"))
-    assert sorted(p.key for p in loaded) == ["bank-marketing", "bike-sharing", "byom"]
+    assembly = CloudAssembly(synth().outdir)
+    deployed = {
+        r.name: json.loads(r.properties["PipelineDefinition"]["PipelineDefinitionBody"])
+        for r in assembly.resources("AWS::SageMaker::Pipeline")
+    }
+    assert sorted(deployed) == ["mlws-bank-marketing", "mlws-bike-sharing", "mlws-byom"]
+    for name, definition in deployed.items():
+        errors = list(validator().iter_errors(definition))
+        assert not errors, (name, [e.message for e in errors[:3]])
+    raw = next(b.name for b in assembly.resources("AWS::S3::Bucket") if "RawBucket" in b.path)
+    bank = json.dumps(deployed["mlws-bank-marketing"])
+    assert f"s3://{raw}/bank-marketing/bank-additional-full.csv" in bank
+    assert f"cdk-hnb659fds-assets-{assembly.account}-{assembly.region}/" in bank

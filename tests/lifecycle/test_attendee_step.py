@@ -5,22 +5,33 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from workshop_spec.config import ORIGINAL_LAB_REPOSITORIES, load_project_config
 from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.emulator.rehearsal import attendee_notebook
 from workshopctl.local.attendee_step import (
     CRON_MARK,
     AttendeeEnvironmentStep,
-    lifecycle_settings,
+    lifecycle_scripts,
     repository_name,
+    script_parameters,
 )
 from workshopctl.local.workspace import Workspace, timed
 
 
+def deployed_scripts(outdir: Path) -> dict[str, str]:
+    assembly = CloudAssembly(outdir)
+    return lifecycle_scripts(assembly, attendee_notebook(assembly))
+
+
 def test_step_runs_the_lifecycle_and_judges_idleness(tmp_path: Path, synth) -> None:
     config = load_project_config()
-    idle_minutes, repositories = lifecycle_settings(config)
+    parameters = script_parameters(deployed_scripts(synth().outdir)["on-create.sh"])
+    repositories = parameters["LAB_REPOSITORIES"].split()
+    idle_minutes = config.attendee_environment.idle_minutes
     messages: list[str] = []
-    step = AttendeeEnvironmentStep(config, cdk_out=synth().outdir)
+    step = AttendeeEnvironmentStep(cdk_out=synth().outdir)
     report = timed(step, Workspace(tmp_path / ".local"), messages.append)
 
     sandbox = tmp_path / ".local" / "work" / "attendee_environment"
@@ -52,12 +63,23 @@ def test_step_runs_the_lifecycle_and_judges_idleness(tmp_path: Path, synth) -> N
     assert report.seconds < 15
 
 
-def test_settings_come_from_the_config() -> None:
-    assert lifecycle_settings(load_project_config()) == (60, list(ORIGINAL_LAB_REPOSITORIES))
-    config = load_project_config(
-        {
-            "attendee_environment.idle_minutes": "15",
-            "attendee_environment.lab_repositories": "https://example.com/x.git",
-        }
-    )
-    assert lifecycle_settings(config) == (15, ["https://example.com/x.git"])
+def test_the_scripts_parameters_are_the_ones_the_stack_rendered(synth) -> None:
+    """The step reads idle minutes, repositories and the parameter's name from the deployed
+    scripts' own export lines (what the stack wrote), not from the workshop config."""
+    scripts = deployed_scripts(synth().outdir)
+    create, start = (script_parameters(scripts[n]) for n in ("on-create.sh", "on-start.sh"))
+    assert create["LAB_REPOSITORIES"].split() == list(ORIGINAL_LAB_REPOSITORIES)
+    assert create["LABS_S3_URI"].startswith("s3://cdk-") and create["LABS_S3_URI"].endswith(".zip")
+    assert start["IDLE_MINUTES"] == "60"
+    assert start["WORKSHOP_SSM_PARAMETER"] == "/mlws/workshop"
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["#!/bin/bash\necho no parameters\n",
+     "#!/bin/bash\n# --- parameters from the workshop stack ---\nexport A='1'\n",
+     "#!/bin/bash\n# --- parameters from the workshop stack ---\nA=1\n# ---\n"],
+)  # fmt: skip
+def test_a_script_without_a_well_formed_parameter_block_is_refused(script: str) -> None:
+    with pytest.raises(ValueError):
+        script_parameters(script)

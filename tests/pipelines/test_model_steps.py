@@ -1,14 +1,12 @@
-"""Batch transform's CSV data processing (filters, join, mini-batches) and the local model
-registry, as the runner applies them."""
+"""Batch transform's CSV data processing (filters, join, mini-batches), as the emulator's
+transform jobs apply it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from workshopctl.local.pipeline_jobs import JobContext, JobFailed, LocalS3
-from workshopctl.local.pipeline_models import register_model, select_columns, transform_records
+from workshopctl.local.pipeline_jobs import JobFailed
+from workshopctl.local.pipeline_models import select_columns, transform_records
 
 ROW = ["label", "f1", "f2", "f3"]
 
@@ -42,24 +40,3 @@ def test_records_are_filtered_predicted_in_batches_joined_and_filtered():
         "1,5.0", "0,9.0", "1,13.0"
     ]  # fmt: skip
     assert batches == [["2,3", "4,5"], ["6,7"]]  # no batch over 8 bytes
-
-
-def test_registry_versions_count_up_and_carry_the_reports_metrics(tmp_path):
-    report = tmp_path / "b" / "eval" / "evaluation.json"
-    report.parent.mkdir(parents=True)
-    report.write_text(json.dumps({"regression_metrics": {"rmsle": {"value": 0.4}}}))
-    ctx = JobContext(LocalS3(tmp_path), tmp_path / "work", "e1", None, log=lambda line: None)
-    arguments = {
-        "ModelPackageGroupName": "group",
-        "ModelApprovalStatus": "Approved",
-        "InferenceSpecification": {"Containers": [{"Image": "i", "ModelDataUrl": "s3://b/m"}]},
-        "ModelMetrics": {"ModelQuality": {"Statistics": {"S3Uri": "s3://b/eval/evaluation.json"}}},
-    }
-    registry = tmp_path / "registry"
-    first = register_model("Register", arguments, ctx, registry)
-    second = register_model("Register", arguments, ctx, registry)
-    assert [first[1]["version"], second[1]["version"]] == [1, 2]
-    assert second[0]["ModelPackageArn"] == "local:model-package/group/2"
-    entry = json.loads((registry / "group" / "2.json").read_text())
-    assert entry["metrics"] == {"rmsle": 0.4}
-    assert (entry["approval_status"], entry["model_uri"]) == ("Approved", "s3://b/m")

@@ -12,7 +12,7 @@ import sqlglot
 
 from tests.reviews.conftest import needs_pyspark
 from training_code.reviews import schema
-from workshopctl.local.reviews_step import (
+from workshopctl.local.reviews_bytes import (
     BYTES_RATIO_TARGET,
     compare_queries,
     connect_reviews,

@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from tests.conftest import use_dummy_credentials
 from workshopctl import smoke
+from workshopctl.emulator.rehearsal import attendee_notebook
 from workshopctl.local.labs_step import LABS_DIR
 
 LEFT_BEHIND = "smoke-left-behind.csv"
@@ -46,9 +47,7 @@ def labs_folder(tmp_path: Path) -> Path:
 
 
 def test_smoke_reports_each_lab_and_cleans_up_after_itself(rehearsal, tmp_path):
-    notebook = sorted(
-        rehearsal.assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name
-    )[1]
+    notebook = attendee_notebook(rehearsal.assembly, 1)
     target = smoke.EmulatedTarget(rehearsal, notebook)
     lines = []
     rows, cleaned = smoke.smoke(

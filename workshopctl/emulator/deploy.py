@@ -85,6 +85,16 @@ def _file_assets(outdir: Path, account: str, region: str) -> Iterator[tuple[str,
                 yield bucket, destination["objectKey"], data
 
 
+def asset_bytes(assembly: CloudAssembly, bucket: str, key: str) -> bytes:
+    """The bytes of the file asset a deploy of ``assembly`` publishes at ``bucket``/``key``."""
+    for found_bucket, found_key, data in _file_assets(
+        assembly.outdir, assembly.account, assembly.region
+    ):
+        if (found_bucket, found_key) == (bucket, key):
+            return data
+    raise LookupError(f"no file asset of the assembly is published to s3://{bucket}/{key}")
+
+
 def _zipped(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -19,6 +19,20 @@ SageMaker:
 """
 
 
+def attendee_notebooks(assembly: CloudAssembly) -> list[Resource]:
+    """The attendees' notebook instances of the assembly, in the order of their names (the one
+    rule for "the first attendee" of the rehearsal, its checks, the smoke run and the tests)."""
+    notebooks = sorted(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
+    if not notebooks:
+        raise LookupError("the assembly has no notebook instance (a Studio workshop?)")
+    return notebooks
+
+
+def attendee_notebook(assembly: CloudAssembly, index: int = 0) -> Resource:
+    """The n-th attendee's notebook instance (see :func:`attendee_notebooks`)."""
+    return attendee_notebooks(assembly)[index]
+
+
 @dataclass
 class Rehearsal:
     account: EmulatedAccount
@@ -30,12 +44,7 @@ class Rehearsal:
 
     def notebook(self, index: int = 0) -> Resource:
         """The n-th attendee's notebook instance of the assembly, by name."""
-        notebooks = sorted(
-            self.assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name
-        )
-        if not notebooks:
-            raise RuntimeError("the assembly has no notebook instance (a Studio workshop?)")
-        return notebooks[index]
+        return attendee_notebook(self.assembly, index)
 
     def lab_environment(self, label: str, home: Path, index: int = 0) -> dict[str, str]:
         """A lab kernel's environment: the notebook's role and name; ``home`` stands in for the

@@ -1,32 +1,35 @@
 """The attendee environment, checked locally: the notebook lifecycle scripts for real.
 
-The rendered on-create and on-start scripts (the very content the stack embeds) run twice each
-in a sandbox standing in for a notebook instance: a temporary home for ``ec2-user``, the lab
-repositories as local bare repositories (``file://`` URLs) made from this project's own git
-repository, and small recording stand-ins for ``aws`` (S3 copy, SSM parameter, stop),
-``dnf``, ``crontab``, the kernel env's ``pip`` and ``yum`` (which Amazon Linux 2023 lacks: a
-call to it is a bug the tests catch). Then the installed ``autostop.py`` judges synthetic
-Jupyter sessions, served over HTTP like the notebook server's API, in dry-run.
+The on-create and on-start scripts of the first attendee's notebook, as its lifecycle
+configuration in the synthesized template holds them (byte for byte what SageMaker runs), run
+twice each in a sandbox standing in for the notebook instance: a temporary home for
+``ec2-user``; the lab repositories the script names, redirected by git's ``insteadOf`` to local
+bare repositories made from this project's own git repository; the labs archive the script
+copies, at its S3 URI, from the asset the deploy publishes; and small recording stand-ins for
+``aws`` (S3 copy, SSM parameter, stop), ``dnf``, ``crontab``, the kernel env's ``pip`` and
+``yum`` (which Amazon Linux 2023 lacks: a call to it is a bug the tests catch). Then the
+installed ``autostop.py`` judges synthetic Jupyter sessions, served over HTTP like the notebook
+server's API, in dry-run. Every value (idle minutes, repositories, the parameter's name) is
+read from the scripts' own parameter lines; nothing comes from the workshop config.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
+import shlex
 import shutil
 import subprocess
 import sys
 import threading
 import time
-import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from notebook_lifecycle.render import render_on_create, render_on_start
-from workshop_spec.config import PROJECT_ROOT, WorkshopConfig, load_project_config
+from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 
 LIFECYCLE_LIMIT_SECONDS = 300  # SageMaker stops a lifecycle script after 5 minutes
@@ -262,10 +265,39 @@ def run_script(
     return ScriptRun(name, seconds, output)
 
 
-def lifecycle_settings(config: WorkshopConfig) -> tuple[int, list[str]]:
-    """Idle minutes and lab repositories, as the stack passes them to the scripts."""
-    section = config.attendee_environment
-    return section.idle_minutes, list(section.lab_repositories)
+PARAMETERS_START = "# --- parameters from the workshop stack ---"
+
+
+def script_parameters(script: str) -> dict[str, str]:
+    """The ``export NAME='value'`` lines the stack rendered at the top of a lifecycle script
+    (notebook_lifecycle/render.py writes them with ``shlex.quote``, so ``shlex`` reads them)."""
+    lines = script.splitlines()
+    if PARAMETERS_START not in lines:
+        raise ValueError("the script has no parameter block from the workshop stack")
+    found = {}
+    for line in lines[lines.index(PARAMETERS_START) + 1 :]:
+        if line == "# ---":
+            return found
+        words = shlex.split(line)
+        if len(words) != 2 or words[0] != "export" or "=" not in words[1]:
+            raise ValueError(f"not a parameter line: {line!r}")
+        name, _, value = words[1].partition("=")
+        found[name] = value
+    raise ValueError("the script's parameter block never ends")
+
+
+def lifecycle_scripts(assembly, notebook) -> dict[str, str]:
+    """on-create.sh and on-start.sh of ``notebook``'s lifecycle configuration, as deployed."""
+    config = assembly.find(
+        "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+        notebook.properties["LifecycleConfigName"],
+    )
+    if config is None:
+        raise LookupError(f"{notebook.name} has no lifecycle configuration in the assembly")
+    return {
+        "on-create.sh": config.properties["OnCreate"][0]["Content"],
+        "on-start.sh": config.properties["OnStart"][0]["Content"],
+    }
 
 
 # -- synthetic Jupyter server --------------------------------------------------------------
@@ -420,19 +452,22 @@ class AttendeeEnvironmentStep:
 
     name = "attendee environment"
 
-    def __init__(self, config: WorkshopConfig | None = None, cdk_out: Path | None = None) -> None:
-        self.config = config
+    def __init__(self, cdk_out: Path | None = None) -> None:
         self.cdk_out = cdk_out
 
     def run(self, workspace: Workspace, log: Log) -> StepReport:
         from workshopctl.cloud_assembly import CloudAssembly
+        from workshopctl.emulator.rehearsal import attendee_notebook
         from workshopctl.local.synth_step import CDK_OUT
 
-        config = self.config or load_project_config()
-        idle_minutes, repositories = lifecycle_settings(config)
-        # The notebook and the labs' parameter as the templates deploy them, not re-derived.
+        # The notebook, its scripts and the labs' parameter as the templates deploy them.
         assembly = CloudAssembly(self.cdk_out or CDK_OUT)
-        notebook = min(assembly.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
+        notebook = attendee_notebook(assembly)
+        scripts = lifecycle_scripts(assembly, notebook)
+        parameters = {**script_parameters(scripts["on-create.sh"]),
+                      **script_parameters(scripts["on-start.sh"])}  # fmt: skip
+        idle_minutes = int(parameters["IDLE_MINUTES"])
+        repositories = parameters["LAB_REPOSITORIES"].split()
         [parameter] = assembly.resources("AWS::SSM::Parameter")
         self.parameter = (parameter.name, parameter.properties["Value"])
         sandbox = make_sandbox(
@@ -441,20 +476,13 @@ class AttendeeEnvironmentStep:
         sandbox.bashrc.write_text("# the attendee's own line\nalias gs='git status'\n")
 
         log(f"lifecycle: {len(repositories)} lab repositories as local bare repositories")
-        local_urls = [
-            make_bare_repository(sandbox.root / "remotes" / f"{repository_name(url)}.git")
-            for url in repositories
-        ]
-        variables = self._variables(config, sandbox, idle_minutes, local_urls)
+        self._stage(assembly, sandbox, parameters, repositories)
         runs = []
         for attempt in ("first", "second"):
-            for name, render in (
-                ("on-create.sh", render_on_create),
-                ("on-start.sh", render_on_start),
-            ):
+            for name, script in scripts.items():
                 log(f"lifecycle: {name} ({attempt} run)")
-                runs.append((attempt, run_script(sandbox, name, render(variables))))
-        problems = self._check_instance(config, sandbox, repositories, runs)
+                runs.append((attempt, run_script(sandbox, name, script)))
+        problems = self._check_instance(sandbox, parameters, repositories, runs)
 
         log("auto-stop: judging synthetic Jupyter sessions (dry run)")
         started = time.perf_counter()
@@ -470,32 +498,43 @@ class AttendeeEnvironmentStep:
             raise RuntimeError("; ".join(problems))
         return self._report(sandbox, repositories, idle_minutes, runs, decisions, judge_seconds)
 
-    def _variables(
-        self, config: WorkshopConfig, sandbox: Sandbox, idle_minutes: int, urls: list[str]
-    ) -> dict[str, str]:
-        """What the stack would pass, pointed at the sandbox's stand-ins."""
-        variables = {
-            "LAB_REPOSITORIES": " ".join(urls),
-            "IDLE_MINUTES": str(idle_minutes),
-        }
-        labs = PROJECT_ROOT / "labs"
-        if labs.is_dir():
+    def _stage(
+        self, assembly, sandbox: Sandbox, parameters: Mapping[str, str], repositories: list[str]
+    ) -> None:
+        """What the scripts reach on AWS, in the sandbox: each repository they clone (git's
+        ``insteadOf`` sends its URL to a local bare copy, so the script runs unchanged), the
+        labs archive at the S3 URI they copy it from (the very asset the deploy publishes)
+        and the SSM parameter they read."""
+        from workshopctl.emulator.deploy import asset_bytes
+
+        redirects = []
+        for url in repositories:
+            local = make_bare_repository(sandbox.root / "remotes" / f"{repository_name(url)}.git")
+            redirects.append(f'[url "{local}"]\n\tinsteadOf = {url}\n')
+        (sandbox.home / ".gitconfig").write_text("".join(redirects))
+        labs = parameters.get("LABS_S3_URI")
+        if labs:
+            bucket, _, key = labs.removeprefix("s3://").partition("/")
             archive = sandbox.root / "labs.zip"
-            with zipfile.ZipFile(archive, "w") as bundle:
-                for path in sorted(labs.rglob("*")):
-                    bundle.write(path, path.relative_to(labs))
-            variables["LABS_S3_URI"] = f"s3://{config.prefix}-local/labs/labs.zip"
-            sandbox.put_s3_object(variables["LABS_S3_URI"], archive)
+            archive.write_bytes(asset_bytes(assembly, bucket, key))
+            sandbox.put_s3_object(labs, archive)
         name, value = self.parameter
+        if parameters.get("WORKSHOP_SSM_PARAMETER") != name:
+            raise RuntimeError(
+                f"the scripts read {parameters.get('WORKSHOP_SSM_PARAMETER')}, the stack "
+                f"deploys {name}"
+            )
         sandbox.put_ssm_parameter(name, value)
-        variables["WORKSHOP_SSM_PARAMETER"] = name
-        return variables
 
     def _check_instance(
-        self, config: WorkshopConfig, sandbox: Sandbox, repositories: list[str], runs: list
+        self,
+        sandbox: Sandbox,
+        parameters: Mapping[str, str],
+        repositories: list[str],
+        runs: list,
     ) -> list[str]:
         """What a notebook instance must look like after two starts; one line per problem."""
-        idle_minutes = lifecycle_settings(config)[0]
+        idle_minutes = int(parameters["IDLE_MINUTES"])
         problems: list[str] = []
         second_create = next(
             run for attempt, run in runs if attempt == "second" and run.script == "on-create.sh"
@@ -519,7 +558,7 @@ class AttendeeEnvironmentStep:
             "env.json does not hold the SSM parameter's values",
             problems,
         )
-        if (PROJECT_ROOT / "labs").is_dir():
+        if parameters.get("LABS_S3_URI"):
             _check((sandbox.notebook_dir / "labs").is_dir(), "labs.zip not unpacked", problems)
         entries = [line for line in sandbox.crontab() if CRON_MARK in line]
         expected = 1 if idle_minutes > 0 else 0
@@ -550,8 +589,6 @@ class AttendeeEnvironmentStep:
             f"in {judge_seconds:.1f} s (dry run)",
             f"sandbox: {sandbox.root}",
         ]
-        if not (PROJECT_ROOT / "labs").is_dir():
-            report.lines.append("labs.zip: the project has no labs/ folder yet; copy not run")
         report.metrics = [
             Metric(
                 f"{run.script} {attempt} run (s)",

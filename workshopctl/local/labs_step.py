@@ -141,10 +141,14 @@ class LabsStep:
         time_limit: float = DEFAULT_TIME_LIMIT,
         folder: Path = LABS_DIR,
         cdk_out: Path | None = None,
+        pipeline_parameters: dict[str, dict] | None = None,
     ) -> None:
+        """``pipeline_parameters``: by pipeline name, what the attendee overrides when they
+        start it after the labs (none: each pipeline's defaults, as deployed)."""
         self.time_limit = time_limit
         self.folder = folder
         self.cdk_out = cdk_out
+        self.pipeline_parameters = pipeline_parameters
 
     def run(self, workspace: Workspace, log: Log) -> StepReport:
         from workshopctl.emulator import rehearsal
@@ -164,6 +168,7 @@ class LabsStep:
         """The notebooks against an account already serving (``session``: a Rehearsal); then,
         with ``checks``, the serving stack's endpoint and functions and the janitor on it."""
         from workshopctl.local.deployed_checks import check_janitor, check_serving
+        from workshopctl.local.mlops_checks import check_pipelines, check_promotion
 
         runs = run_labs(session, workspace.root, log, self.time_limit, self.folder)
         failed = [run for run in runs if run.status != "ok"]
@@ -173,11 +178,17 @@ class LabsStep:
                     f"{run.name} {run.status} ({run.error}), see {run.html}" for run in failed
                 )
             )
-        serving = check_serving(session, log) if checks else None
-        janitor = check_janitor(session, log) if checks else None
         report = _report(runs, workspace.root / "labs", session, workspace.root / "api-calls.json")
         if checks:
+            serving = check_serving(session, log)
+            pipelines = check_pipelines(session, log, self.pipeline_parameters)
+            bank_registered = any(row["step"].endswith("RegisterModel")
+                                  and row["status"] == "Succeeded"
+                                  for check in pipelines for row in check.steps)  # fmt: skip
+            promotion = check_promotion(session, log) if bank_registered else None
+            janitor = check_janitor(session, log)
             _report_checks(report, serving, janitor, session)
+            _report_mlops(report, pipelines, promotion)
             problems = [m.name for m in report.metrics if m.met is False]
             if problems:
                 raise RuntimeError(f"the rehearsal's checks failed: {'; '.join(problems)}")
@@ -203,6 +214,43 @@ def _report_checks(report: StepReport, serving, janitor, session) -> None:
     report.metrics.append(
         Metric("AWS calls denied (labs, functions, jobs, endpoints)", len(denials), "== 0",
                not denials)
+    )  # fmt: skip
+
+
+def _report_mlops(report: StepReport, pipelines, promotion) -> None:
+    """Each pipeline's steps and gate; the approved model's way into the A/B endpoint."""
+    for check in pipelines:
+        report.tables[f"pipeline {check.pipeline}: {check.status} in {check.seconds:.0f} s"] = (
+            check.steps
+        )
+        if check.gate is not None:
+            gate = check.gate
+            sense = ">=" if "Greater" in gate["comparison"] else "<="
+            report.metrics.append(
+                Metric(f"{check.pipeline}: {gate['metric']} (the pipeline's gate)",
+                       gate["value"], f"{sense} {gate['threshold']:g}", gate["passed"])
+            )  # fmt: skip
+        else:
+            report.metrics.append(
+                Metric(f"{check.pipeline}: execution", check.status, "Succeeded",
+                       check.status == "Succeeded")
+            )  # fmt: skip
+    if promotion is None:
+        report.metrics.append(
+            Metric("approved bank model → A/B challenger", "nothing registered", "promoted", False)
+        )
+        return
+    report.tables["promotion: approval → EventBridge rule → function → endpoint"] = [
+        {"package": promotion.package, "rule": promotion.delivery["rule"].rsplit("/", 1)[-1],
+         "function": promotion.delivery["function"], "delivery": promotion.delivery["status"],
+         "attempts": promotion.delivery["attempts"],
+         "answer": (promotion.delivery["result"] or {}).get("action", promotion.delivery["error"]),
+         "challenger serves": promotion.challenger_model_data}
+    ]  # fmt: skip
+    report.metrics.append(
+        Metric(f"approved bank model serves as {promotion.endpoint}'s challenger",
+               (promotion.delivery["result"] or {}).get("action", "not promoted"), "promoted",
+               promotion.ok)
     )  # fmt: skip
 
 

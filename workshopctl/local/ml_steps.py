@@ -1,4 +1,7 @@
-"""The workshop's ML modules (2-3, 5, 6) on the local target.
+"""The engine of the model-quality benchmark (bench/model_quality.py): the workshop's ML
+(modules 2-3, 5, 6) run straight through the training programs, outside the rehearsal, so
+their quality can be measured against its targets over many seeds in minutes. The rehearsal
+itself (``make up``) runs the same programs only through the emulated SageMaker.
 
 Each step plays SageMaker's part: it lays out an ``/opt/ml`` tree per job under the work bucket,
 runs the ``training_code`` program as a subprocess through its contract (arguments, config

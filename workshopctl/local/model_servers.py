@@ -18,8 +18,13 @@ is stopped with SIGTERM, as SageMaker stops a container.
 
 from __future__ import annotations
 
+import http.client
 import json
+import signal
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +32,6 @@ from subprocess import STDOUT, Popen
 from urllib.parse import quote
 
 from workshopctl.local.ab_router import post_to_model
-from workshopctl.local.byom_step import _free_loopback_port, _stop, _wait_for_ping
 from workshopctl.local.pipeline_jobs import BYOM_DIR, REPO_ROOT, job_environment
 
 SERVER_KINDS = ("xgboost", "byom")
@@ -128,3 +132,47 @@ def _container_environment(
         env["SAGEMAKER_MULTI_MODEL"] = "true"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+# -- a server process on a loopback port -----------------------------------------------
+def _free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_ping(port: int, server: subprocess.Popen, timeout: float = 20.0) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if server.poll() is not None:
+            raise RuntimeError(f"serve exited with {server.returncode} before answering /ping")
+        try:
+            status, _, _ = _request(port, "GET", "/ping")
+            if status == 200:
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"serve did not answer /ping within {timeout:.0f} s")
+
+
+def _request(port: int, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        started = time.perf_counter()
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        return response.status, payload, (time.perf_counter() - started) * 1000
+    finally:
+        connection.close()
+
+
+def _stop(server: subprocess.Popen) -> int:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+    try:
+        return server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return server.wait()

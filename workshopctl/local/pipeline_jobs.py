@@ -1,10 +1,9 @@
-"""SageMaker jobs of a pipeline, run as local processes through the container contract.
+"""The SageMaker container contract, as the emulator's jobs run it: local processes.
 
 Each job gets its own folder standing in for ``/opt/ml`` (``SM_ROOT``): inputs are copied in
-from S3, the program runs as a subprocess, outputs are copied back. "S3" is an interface
-(:class:`S3`): :class:`LocalS3` keeps buckets as local folders (the local pipeline runner),
-:class:`EmulatedS3` calls an S3 API (the emulator's jobs, as their role). Which
-program runs is decided by the job's image, as in SageMaker:
+from S3 through :class:`EmulatedS3` (an S3 API client acting as the job's role, so every read
+and write is a call the emulator authorizes), the program runs as a subprocess, outputs are
+copied back. Which program runs is decided by the job's image, as in SageMaker:
 
 * the SageMaker scikit-learn and XGBoost images run what the definition says: a processing
   job's own entrypoint and arguments (``/opt/ml`` paths relocated), a script-mode training
@@ -21,7 +20,6 @@ what is installed (``PIP_NO_INDEX``).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -30,11 +28,9 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-from training_code.contract import write_model_tarball
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BYOM_DIR = REPO_ROOT / "training_code" / "byom_scikit"
@@ -54,22 +50,6 @@ class JobFailed(RuntimeError):
     """A job exited non-zero; the message is its failure reason, as SageMaker reports it."""
 
 
-class S3(Protocol):
-    """Where a job's S3 inputs and outputs are read and written.
-
-    ``download`` copies what an S3Prefix input names into a folder (a key that is itself an
-    object keeps its file name; ``shard=(i, n)`` keeps the i-th of n shares of the objects by
-    key, as ``ShardedByS3Key`` hands them to the i-th of n instances); ``upload`` copies a
-    folder under a prefix, or a file to one object; ``fetch`` copies one object to a file.
-    """
-
-    def download(self, uri: str, target: Path, shard: tuple[int, int] | None = None) -> Path: ...
-
-    def upload(self, source: Path, uri: str) -> None: ...
-
-    def fetch(self, uri: str, target: Path) -> Path: ...
-
-
 def split_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/key`` → (bucket, key); anything else is a ValueError."""
     if not isinstance(uri, str) or not uri.startswith("s3://"):
@@ -86,50 +66,6 @@ def _sharded(names: list[str], shard: tuple[int, int] | None) -> list[str]:
         return names
     index, count = shard
     return sorted(names)[index::count]
-
-
-@dataclass(frozen=True)
-class LocalS3:
-    """``s3://<bucket>/<key>`` ↔ ``<root>/<bucket>/<key>``."""
-
-    root: Path
-
-    def path(self, uri: str) -> Path:
-        """The local file or folder of an S3 URI."""
-        bucket, key = split_uri(uri)
-        return self.root / bucket / key
-
-    def download(self, uri: str, target: Path, shard: tuple[int, int] | None = None) -> Path:
-        """Copy what an S3Prefix input holds into ``target`` (a file keeps its name)."""
-        source = self.path(uri)
-        target.mkdir(parents=True, exist_ok=True)
-        if source.is_file():
-            files = {source.name: source}
-        elif source.is_dir():
-            files = {p.relative_to(source).as_posix(): p for p in source.rglob("*") if p.is_file()}
-        else:
-            raise JobFailed(f"no object under {uri} (local {source})")
-        for name in _sharded(list(files), shard):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(files[name], target / name)
-        return target
-
-    def upload(self, source: Path, uri: str) -> None:
-        """Copy a job's output folder (or file) to an S3 prefix (or key)."""
-        target = self.path(uri)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        elif source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-
-    def fetch(self, uri: str, target: Path) -> Path:
-        source = self.path(uri)
-        if not source.is_file():
-            raise JobFailed(f"no object at {uri} (local {source})")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-        return target
 
 
 @dataclass(frozen=True)
@@ -200,29 +136,6 @@ class EmulatedS3:
         return target
 
 
-@dataclass
-class JobContext:
-    """What every job of one pipeline execution shares."""
-
-    s3: S3
-    work: Path  # this execution's scratch folder; one /opt/ml root per job under it
-    execution_id: str
-    byom_image_uri: str | None
-    log: Log
-    models: dict[str, dict] = field(default_factory=dict)  # CreateModel: name → container
-
-    def job_name(self, step: str) -> str:
-        """A job name as Pipelines makes them: unique per execution, at most 63 characters."""
-        return f"pipelines-{self.execution_id}-{step}"[:63].rstrip("-")
-
-    def fresh_root(self, step: str) -> Path:
-        root = self.work / step
-        if root.exists():
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
-        return root
-
-
 def image_kind(image_uri: str, byom_image_uri: str | None) -> str:
     """``"sklearn"``, ``"xgboost"`` or ``"byom"``; any other image is an error naming it."""
     if byom_image_uri and image_uri == byom_image_uri:
@@ -265,21 +178,6 @@ def job_environment(root: Path, code_path: Path | None = None) -> dict[str, str]
     # On a busy 2-core machine OpenMP's spinning threads slow a fit down many times.
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
-
-
-def run_command(command: list[str], env: dict, cwd: Path, root: Path, log: Log) -> list[str]:
-    """Run a job's command, stream its output, raise :class:`JobFailed` with its reason."""
-    log(f"$ {' '.join(_shown(part) for part in command)}")
-
-    def shown(line: str) -> None:
-        if not ROUND_LINE.match(line):
-            log(f"  {line}")
-
-    lines = run_process(command, env, cwd, root, shown)
-    rounds = [line for line in lines if ROUND_LINE.match(line)]
-    if rounds:
-        log(f"  {rounds[-1]}  (last of {len(rounds)} rounds)")
-    return lines
 
 
 def run_process(
@@ -326,22 +224,6 @@ def _failure_reason(root: Path, lines: list[str], code: int) -> str:
 # -- processing -------------------------------------------------------------------------------
 
 
-def run_processing(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
-    """Run a processing job; returns its properties and the outputs worth reporting."""
-    kind = image_kind(arguments["AppSpecification"]["ImageUri"], ctx.byom_image_uri)
-    root = ctx.fresh_root(step)
-    command = processing_command(root, arguments["AppSpecification"])
-    stage_processing(root, arguments, ctx.s3)
-    run_command(command, job_environment(root, IMAGE_CODE_PATH.get(kind)), root, root, ctx.log)
-    uploaded = upload_processing_outputs(root, arguments, ctx.s3)
-    properties = {
-        **arguments,
-        "ProcessingJobName": ctx.job_name(step),
-        "ProcessingJobStatus": "Completed",
-    }
-    return properties, uploaded
-
-
 def processing_command(root: Path, app: dict) -> list[str]:
     """The processing job's own entrypoint and arguments, ``/opt/ml`` paths moved to ``root``."""
     entrypoint = app.get("ContainerEntrypoint")
@@ -351,7 +233,9 @@ def processing_command(root: Path, app: dict) -> list[str]:
     return [str(relocate(part, root)) for part in [*entrypoint, *app.get("ContainerArguments", [])]]
 
 
-def stage_processing(root: Path, arguments: dict, s3: S3, shard: tuple[int, int] = (0, 1)) -> None:
+def stage_processing(
+    root: Path, arguments: dict, s3: EmulatedS3, shard: tuple[int, int] = (0, 1)
+) -> None:
     """Copy the S3 inputs to their local paths and make the output folders (``shard``: this
     instance's index and the instance count, for ``ShardedByS3Key`` inputs)."""
     for item in arguments.get("ProcessingInputs", []):
@@ -365,7 +249,7 @@ def stage_processing(root: Path, arguments: dict, s3: S3, shard: tuple[int, int]
         Path(relocate(item["S3Output"]["LocalPath"], root)).mkdir(parents=True, exist_ok=True)
 
 
-def upload_processing_outputs(root: Path, arguments: dict, s3: S3) -> dict[str, str]:
+def upload_processing_outputs(root: Path, arguments: dict, s3: EmulatedS3) -> dict[str, str]:
     """Copy each output folder to its S3 URI; returns output name → URI."""
     uploaded = {}
     for item in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
@@ -379,7 +263,11 @@ def upload_processing_outputs(root: Path, arguments: dict, s3: S3) -> dict[str, 
 
 
 def stage_training(
-    root: Path, arguments: dict, s3: S3, host: str = "algo-1", hosts: tuple[str, ...] = ("algo-1",)
+    root: Path,
+    arguments: dict,
+    s3: EmulatedS3,
+    host: str = "algo-1",
+    hosts: tuple[str, ...] = ("algo-1",),
 ) -> dict[str, str]:
     """Write hyperparameters.json, inputdataconfig.json and resourceconfig.json and copy the
     channels in, as SageMaker prepares instance ``host`` of ``hosts``: a ``ShardedByS3Key``
@@ -408,7 +296,7 @@ def stage_training(
 
 
 def training_command(
-    root: Path, kind: str, hyperparameters: dict[str, str], s3: S3
+    root: Path, kind: str, hyperparameters: dict[str, str], s3: EmulatedS3
 ) -> tuple[list[str], Path, Path | None]:
     """The command a training image runs, its working folder and the code on its path."""
     python = sys.executable
@@ -456,153 +344,4 @@ def model_artifact_uri(s3_output_path: str, job_name: str) -> str:
     return f"{s3_output_path.rstrip('/')}/{job_name}/output/model.tar.gz"
 
 
-def run_training(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
-    """Run a training job and pack its model where SageMaker would put it."""
-    algorithm = arguments["AlgorithmSpecification"]
-    kind = image_kind(algorithm["TrainingImage"], ctx.byom_image_uri)
-    root = ctx.fresh_root(step)
-    hyperparameters = stage_training(root, arguments, ctx.s3)
-    command, cwd, code_path = training_command(root, kind, hyperparameters, ctx.s3)
-    lines = run_command(command, job_environment(root, code_path), cwd, root, ctx.log)
-    job_name = ctx.job_name(step)
-    model_uri = model_artifact_uri(arguments["OutputDataConfig"]["S3OutputPath"], job_name)
-    ctx.s3.upload(write_model_tarball(root / "model", root / "model.tar.gz"), model_uri)
-    metrics = final_metrics(lines, algorithm.get("MetricDefinitions", []))
-    instances = arguments.get("ResourceConfig", {}).get("InstanceCount", 1)
-    properties = {
-        **arguments,
-        "TrainingJobName": job_name,
-        "TrainingJobStatus": "Completed",
-        "ModelArtifacts": {"S3ModelArtifacts": model_uri},
-        "FinalMetricDataList": [{"MetricName": k, "Value": v} for k, v in metrics.items()],
-    }
-    outputs = {
-        "model": model_uri,
-        "metrics": metrics,
-        "instances": f"{instances} (one local process)",
-    }
-    return properties, outputs
-
-
 # -- tuning -----------------------------------------------------------------------------------
-
-
-def objective_regex(objective: str, metric_definitions: list[dict]) -> str:
-    """The regex of the objective metric: the job's definition, else the built-in's own."""
-    for definition in metric_definitions:
-        if definition["Name"] == objective:
-            return definition["Regex"]
-    data, _, metric = objective.partition(":")
-    if not metric:
-        raise JobFailed(f"objective {objective!r} has no metric definition")
-    return BUILTIN_XGBOOST_METRIC.format(data=re.escape(data), metric=re.escape(metric))
-
-
-def run_tuning(step: str, arguments: dict, ctx: JobContext) -> tuple[dict, dict]:
-    """Run the local Bayesian tuner over the definition's ranges, objective and budget."""
-    config = arguments["HyperParameterTuningJobConfig"]
-    if "TrainingJobDefinition" not in arguments:
-        raise JobFailed("only tuning jobs with one TrainingJobDefinition run locally")
-    job = arguments["TrainingJobDefinition"]
-    if config.get("Strategy") != "Bayesian":
-        raise JobFailed(f"tuning strategy {config.get('Strategy')!r}: the local tuner is Bayesian")
-    algorithm = job["AlgorithmSpecification"]
-    kind = image_kind(algorithm["TrainingImage"], ctx.byom_image_uri)
-    if kind != "xgboost" or "sagemaker_program" in job.get("StaticHyperParameters", {}):
-        raise JobFailed("the local tuner trains the built-in XGBoost algorithm only")
-    root = ctx.fresh_root(step)
-    channels = {}
-    for channel in job["InputDataConfig"]:
-        name = channel["ChannelName"]
-        uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-        channels[name] = ctx.s3.download(uri, root / "channels" / name)
-    if set(channels) != {"train", "validation"}:
-        raise JobFailed(
-            f"the local tuner needs channels train and validation, not {sorted(channels)}"
-        )
-    objective = config["HyperParameterTuningJobObjective"]
-    spec = {
-        "HyperParameterTuningJobConfig": {
-            **{k: config[k] for k in ("Strategy", "HyperParameterTuningJobObjective",
-                                      "ParameterRanges")},
-            "ResourceLimits": {k: int(v) for k, v in config["ResourceLimits"].items()},
-        },
-        "TrainingJobDefinition": {"StaticHyperParameters": job.get("StaticHyperParameters", {})},
-        "LocalTuner": {
-            "Sampler": "TPE",
-            "Seed": int(config.get("RandomSeed", 0)),
-            "ObjectiveRegex": objective_regex(
-                objective["MetricName"], algorithm.get("MetricDefinitions", [])
-            ),
-        },
-    }  # fmt: skip
-    spec_file = root / "tuning_spec.json"
-    spec_file.write_text(json.dumps(spec, indent=2))
-    results = root / "results"
-    command = [
-        sys.executable, "-m", "training_code.tuning.local_tuner", "--spec", str(spec_file),
-        "--train", str(channels["train"]), "--validation", str(channels["validation"]),
-        "--output", str(results), "--work", str(root / "jobs"), "--job-prefix", step,
-    ]  # fmt: skip
-    run_command(command, job_environment(root, REPO_ROOT), root, root, ctx.log)
-    best = json.loads((results / "best.json").read_text())
-    summaries = _tuning_summaries(results / "tuning_results.csv", objective)
-    model_uri = model_artifact_uri(job["OutputDataConfig"]["S3OutputPath"],
-                                   best["best_training_job"])  # fmt: skip
-    ctx.s3.upload(results / "best" / "model.tar.gz", model_uri)
-    tuned = {k: v for k, v in best["best_hyperparameters"].items()
-             if k in {r["Name"] for kind_ranges in config["ParameterRanges"].values()
-                      for r in kind_ranges}}  # fmt: skip
-    best_job = {
-        "TrainingJobName": best["best_training_job"],
-        "TrainingJobStatus": "Completed",
-        "TunedHyperParameters": tuned,
-        "FinalHyperParameterTuningJobObjectiveMetric": {
-            "Type": objective["Type"],
-            "MetricName": objective["MetricName"],
-            "Value": best["best_objective_value"],
-        },
-    }
-    properties = {
-        **arguments,
-        "HyperParameterTuningJobName": ctx.job_name(step)[:32].rstrip("-"),
-        "HyperParameterTuningJobStatus": "Completed",
-        "BestTrainingJob": best_job,
-        "TrainingJobSummaries": summaries,
-        "TrainingJobStatusCounters": {
-            "Completed": best["jobs"] - best["failed_jobs"],
-            "Failed": best["failed_jobs"],
-        },
-    }
-    outputs = {
-        "jobs": best["jobs"],
-        "failed_jobs": best["failed_jobs"],
-        "best_job": best["best_training_job"],
-        objective["MetricName"]: best["best_objective_value"],
-        "tuned_hyperparameters": tuned,
-        "model": model_uri,
-        "tuning_seconds": best["wall_seconds"],
-    }
-    return properties, outputs
-
-
-def _tuning_summaries(results_csv: Path, objective: dict) -> list[dict]:
-    """TrainingJobSummaries, best first (as DescribeHyperParameterTuningJob lists them)."""
-    with results_csv.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    done = [row for row in rows if row["TrainingJobStatus"] == "Completed"]
-    done.sort(
-        key=lambda row: float(row["FinalObjectiveValue"]),
-        reverse=objective["Type"] == "Maximize",
-    )
-    return [
-        {
-            "TrainingJobName": row["TrainingJobName"],
-            "TrainingJobStatus": row["TrainingJobStatus"],
-            "FinalHyperParameterTuningJobObjectiveMetric": {
-                "MetricName": objective["MetricName"],
-                "Value": float(row["FinalObjectiveValue"]),
-            },
-        }
-        for row in done
-    ]

@@ -34,7 +34,10 @@ def _css_class(metric: Metric) -> str:
 
 
 def _metric_value(metric: Metric) -> str:
-    return f"{metric.value:.4g}"
+    """A number to four significant digits; an outcome ("promoted", "Failed") as it is."""
+    if isinstance(metric.value, int | float):
+        return f"{metric.value:.4g}"
+    return str(metric.value)
 
 
 def _table_html(rows: list[dict]) -> str:
@@ -58,7 +61,7 @@ def _section_html(report: StepReport, base: Path) -> str:
     parts += [f"<p>{html.escape(line)}</p>" for line in report.lines]
     if report.metrics:
         rows = "".join(
-            f"<tr><td>{html.escape(m.name)}</td><td>{_metric_value(m)}</td>"
+            f"<tr><td>{html.escape(m.name)}</td><td>{html.escape(_metric_value(m))}</td>"
             f"<td>{html.escape(m.target)}</td>"
             f"<td class='{_css_class(m)}'>{_verdict(m)}</td></tr>"
             for m in report.metrics

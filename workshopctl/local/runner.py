@@ -7,13 +7,8 @@ from collections.abc import Sequence
 
 from workshop_spec.config import PROJECT_ROOT
 from workshopctl.local.attendee_step import AttendeeEnvironmentStep
-from workshopctl.local.byom_step import ByomScikitStep
-from workshopctl.local.data_lake_step import DataLakeStep
 from workshopctl.local.labs_step import LabsStep
-from workshopctl.local.ml_steps import BankMarketingStep, BikeSharingStep, TuningStep
-from workshopctl.local.pipelines_step import PipelinesStep
 from workshopctl.local.report import terminal_summary, write_html
-from workshopctl.local.reviews_step import ReviewsStep
 from workshopctl.local.synth_step import SynthStep
 from workshopctl.local.workspace import Step, StepReport, Workspace, timed
 
@@ -21,18 +16,16 @@ DEFAULT_ROOT = PROJECT_ROOT / ".local"
 
 
 def all_steps() -> list[Step]:
-    """The workshop's modules in the order they are taught; each adds one line here."""
+    """The rehearsal: what `cdk deploy` would deploy, then the workshop against it.
+
+    Every module runs in the last step, as the attendee runs it: the lab notebooks against the
+    emulated AWS account deployed from ``cdk.out``, then the deployed pipelines, the approval
+    that promotes a model, the A/B endpoint, the traffic-shift function and the janitor, each
+    as the role it has in AWS. Nothing runs beside that path."""
     return [
         SynthStep(),
         AttendeeEnvironmentStep(),  # module 1: the notebook's lifecycle scripts and idle stop
-        DataLakeStep(),  # module 2: data engineering
-        BikeSharingStep(),  # modules 2-3: regression
-        ReviewsStep(),  # module 4: big data (Spark ETL → Parquet; DuckDB plays Athena)
-        BankMarketingStep("workshop"),  # module 5: classification
-        TuningStep("workshop"),  # modules 6.1-6.2: Bayesian tuning and its analysis
-        PipelinesStep(),  # modules 5-7 as SageMaker Pipelines, the synthesized definitions
-        ByomScikitStep(),  # module 7: bring-your-own container
-        LabsStep(),  # every lab notebook, top to bottom, against the emulated AWS account
+        LabsStep(),  # modules 1-7 and the MLOps stacks, against the emulated AWS account
     ]
 
 

@@ -43,7 +43,7 @@ class Metric:
     """A number a step measured, with the target it is held to (if any)."""
 
     name: str
-    value: float
+    value: float | str  # a measurement, or an outcome such as "promoted"
     target: str = ""  # e.g. "<= 0.40"; empty when the metric is informative only
     met: bool | None = None  # None when there is no target
 
