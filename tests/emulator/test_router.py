@@ -122,17 +122,30 @@ def test_a_required_query_member_tells_operations_on_one_path_apart(query, opera
 
 
 def test_delete_objects_is_decided_per_key_of_its_body(emulated, assembly):
+    """As S3 answers it: 200, the allowed keys deleted, each denied key in Errors with
+    AccessDenied (and the denial in the call log, where the rehearsal counts it)."""
     values = _parameter(emulated)
     role = attendee_role_arn(assembly)
     attendee = next(a for a, arn in values["execution_roles"].items() if arn == role)
+    bucket = values["curated_bucket"]
     s3 = emulated.client("s3", "test delete objects", role)
-    own = f"{values['attendees_prefix']}{attendee}/to-delete.txt"
-    s3.put_object(Bucket=values["curated_bucket"], Key=own, Body=b"x")
-
-    s3.delete_objects(Bucket=values["curated_bucket"], Delete={"Objects": [{"Key": own}]})
+    organiser = emulated.client("s3")
+    own = [f"{values['attendees_prefix']}{attendee}/to-delete-{n}.txt" for n in (1, 2)]
     other = f"{values['attendees_prefix']}someone-else/theirs.txt"
-    with pytest.raises(ClientError) as denied:
-        s3.delete_objects(
-            Bucket=values["curated_bucket"], Delete={"Objects": [{"Key": own}, {"Key": other}]}
-        )
-    assert f"{values['curated_bucket']}/{other}" in str(denied.value)
+    for key in [*own, other]:
+        organiser.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": own[0]}]})
+    assert [d["Key"] for d in answer["Deleted"]] == [own[0]] and "Errors" not in answer
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": own[1]}, {"Key": other}]})
+    assert [d["Key"] for d in answer["Deleted"]] == [own[1]]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [(other, "AccessDenied")]
+    left = organiser.list_objects_v2(Bucket=bucket, Prefix=values["attendees_prefix"])
+    keys = {item["Key"] for item in left.get("Contents", [])}
+    assert other in keys and not set(own) & keys
+    (logged,) = [c for c in emulated.log.calls("test delete objects") if c.denied]
+    denied = [c.resource for c in logged.checks if not c.allowed]
+    assert denied == [f"arn:aws:s3:::{bucket}/{other}"]
+    # Only denied keys: still 200, nothing deleted.
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": other}]})
+    assert [e["Key"] for e in answer["Errors"]] == [other] and not answer.get("Deleted")

@@ -200,11 +200,12 @@ class Gate:
     def _delete_objects(self, role: Role, call: Call) -> list[Checked]:
         """DeleteObjects is authorized per key of its body: s3:DeleteObject on each object, and
         s3:DeleteObjectVersion on each one named with a version (S3 API reference,
-        DeleteObjects: "you must have the s3:DeleteObject permission for each object"). AWS
-        reports a denied key in the answer's Errors; here the whole request is refused."""
+        DeleteObjects: "you must have the s3:DeleteObject permission for each object"). A
+        denied key is answered in the result's Errors (:mod:`workshopctl.emulator.
+        delete_objects`), the others are deleted."""
         checked = []
         bucket = call.params.get("Bucket", "")
-        for key, version in _deleted_keys(call.body):
+        for key, version in deleted_keys(call.body):
             resource = f"arn:aws:s3:::{bucket}/{key}"
             actions = ["s3:DeleteObject"] + (["s3:DeleteObjectVersion"] if version else [])
             for action in actions:
@@ -213,7 +214,7 @@ class Gate:
         return checked
 
 
-def _deleted_keys(body: bytes) -> list[tuple[str, str | None]]:
+def deleted_keys(body: bytes) -> list[tuple[str, str | None]]:
     """(key, version id or None) of each object of a DeleteObjects request body."""
     import xml.etree.ElementTree as ElementTree
 
