@@ -34,9 +34,30 @@ def cdk_json_context() -> dict[str, Any]:
     return dict(json.loads(CDK_JSON.read_text())["context"])
 
 
-def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
-    """Build (not synthesize) the app. ``context`` None means: as given by the CDK CLI."""
-    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+# aws-cdk-lib's built-in CloudFormation validation (on by default since 2.26x) was ~60 % of a
+# synth (5-8 s here) and only warns unless `@aws-cdk/core:validateAgainstDefaultRules` is set.
+# The gates it would duplicate run elsewhere: cfn-lint on every template of seven configs, and
+# the built-in validation itself with that flag on, as errors, in
+# tests/infra/test_security_gates.py. So everyday synths (make synth/up/test) skip it.
+# https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib-readme.html#validation
+TEMPLATE_VALIDATION_BY_DEFAULT = False
+
+
+def build_app(
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    *,
+    template_validation: bool = TEMPLATE_VALIDATION_BY_DEFAULT,
+) -> cdk.App:
+    """Build (not synthesize) the app. ``context`` None means: as given by the CDK CLI.
+
+    ``template_validation`` runs aws-cdk-lib's built-in CloudFormation validation at synth.
+    """
+    app = cdk.App(
+        context=dict(context) if context is not None else None,
+        outdir=outdir,
+        builtin_cloud_formation_validation=template_validation,
+    )
     try:
         # Validate before any construct exists, so a bad value fails fast with one message.
         config = config_from_context(app.node.get_all_context())

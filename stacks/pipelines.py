@@ -4,8 +4,8 @@ removes, from the very definitions the local target runs.
 Reads top to bottom as a pipeline is made: the code every step runs (one deterministic
 ``sourcedir.tar.gz`` of ``training_code/``, a CDK asset) → the role the steps run as → the model
 registry groups → the definitions, built offline by the sagemaker SDK with placeholders
-(``stacks/pipeline_definitions``) and given this stack's tokens → one ``CfnPipeline`` each →
-an optional schedule → outputs with a ready start command.
+(``stacks/pipeline_definitions``; cached by their inputs) and given this stack's tokens → one
+``CfnPipeline`` each → an optional schedule → outputs with a ready start command.
 """
 
 from __future__ import annotations
@@ -31,12 +31,9 @@ from stacks.pipeline_definitions import (
     ROLE_ARN_PLACEHOLDER,
     InstanceTypes,
     PipelineInputs,
-    bank_marketing_definition,
-    bike_sharing_definition,
-    byom_definition,
+    cached,
     substitute,
 )
-from stacks.pipeline_definitions.offline_session import sklearn_image, xgboost_image
 from workshop_artifacts.source_tarball import code_tarball
 from workshop_spec.config import WorkshopConfig
 from workshop_spec.datasets import BANK_MARKETING, BIKE_SHARING
@@ -91,19 +88,19 @@ class PipelinesStack(cdk.Stack):
             TARBALL: self.source.s3_object_url,
             ROLE_ARN_PLACEHOLDER: self.role.role_arn,
             # Longest first: an image URI is never a prefix of another, but be explicit.
-            sklearn_image(BUILD_REGION): images.uri(SKLEARN.framework),
-            xgboost_image(BUILD_REGION, XGBOOST.version): images.uri(XGBOOST.framework),
+            cached.sklearn_image(BUILD_REGION): images.uri(SKLEARN.framework),
+            cached.xgboost_image(BUILD_REGION, XGBOOST.version): images.uri(XGBOOST.framework),
             # Script mode passes the region as a JSON-quoted hyperparameter.
             f'"{BUILD_REGION}"': f'"{cdk.Aws.REGION}"',
         }
         if model_image is not None:
             self._replacements[BYOM_IMAGE_PLACEHOLDER] = model_image.image_uri
         self.pipelines = [
-            self._pipeline(BANK_PIPELINE_KEY, bank_marketing_definition, BANK_MARKETING.raw_key),
-            self._pipeline("bike-sharing", bike_sharing_definition, BIKE_SHARING.raw_key),
+            self._pipeline(BANK_PIPELINE_KEY, BANK_MARKETING.raw_key),
+            self._pipeline("bike-sharing", BIKE_SHARING.raw_key),
         ]
         if model_image is not None:
-            self.pipelines.append(self._pipeline("byom", byom_definition, None))
+            self.pipelines.append(self._pipeline("byom", None))
         self._schedule()
         self._outputs()
 
@@ -271,7 +268,7 @@ class PipelinesStack(cdk.Stack):
         return group
 
     # -- pipelines -----------------------------------------------------------------------------
-    def _pipeline(self, key: str, build, data_key: str | None) -> WorkshopPipeline:
+    def _pipeline(self, key: str, data_key: str | None) -> WorkshopPipeline:
         name = f"{self._config.prefix}-{key}"
         types = self._config.instance_types
         inputs = PipelineInputs(
@@ -290,7 +287,8 @@ class PipelinesStack(cdk.Stack):
                 inference=types.endpoint,
             ),
         )
-        definition = substitute(build(inputs), self._replacements)
+        # Built by the SDK on the first synth of these inputs, then from the cache.
+        definition = substitute(cached.definition(key, inputs), self._replacements)
         pipeline = sagemaker.CfnPipeline(
             self,
             f"Pipeline-{key}",

@@ -19,11 +19,13 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sagemaker.utils
-from sagemaker.workflow.pipeline import Pipeline
-from sagemaker.workflow.pipeline_context import PipelineSession
+if TYPE_CHECKING:
+    from sagemaker.workflow.pipeline_context import PipelineSession
+
+# The SDK is imported where a build needs it, not here: the stack uses strip_volatile and
+# substitute on cached definitions without it (see cached.py).
 
 VOLATILE_HYPERPARAMETERS = frozenset({"sagemaker_job_name"})
 HYPERPARAMETER_KEYS = ("HyperParameters", "StaticHyperParameters")
@@ -53,6 +55,8 @@ def strip_volatile(definition: dict) -> dict:
 @contextlib.contextmanager
 def sdk_build() -> Iterator[None]:
     """The SDK quiet, and its config validated once per distinct config, for one build."""
+    import sagemaker.utils
+
     loggers = [logging.getLogger(name) for name in SDK_LOGGERS]
     levels = [logger.level for logger in loggers]
     validate = sagemaker.utils.validate_sagemaker_config
@@ -114,6 +118,8 @@ def pipeline_definition(
     name: str, parameters: Sequence, steps: Sequence, session: PipelineSession
 ) -> dict:
     """The parsed definition of a pipeline of ``steps``, volatile values removed."""
+    from sagemaker.workflow.pipeline import Pipeline
+
     pipeline = Pipeline(
         name=name,
         parameters=list(parameters),

@@ -1,4 +1,5 @@
-"""The gates every stack rides on: the three cdk-nag packs and cfn-lint."""
+"""The gates every stack rides on: the three cdk-nag packs, cfn-lint and aws-cdk-lib's own
+template validation (with its rules as errors)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,34 @@ from aws_cdk import aws_s3 as s3
 
 from stacks import nag
 from workshop_spec.config import PROJECT_ROOT
+
+
+def test_cdk_template_validation_passes_as_errors(tmp_path):
+    """The app skips aws-cdk-lib's built-in validation on everyday synths (app.py says why);
+    here it runs on the default config with its default rules as errors."""
+    import json
+
+    import app as workshop_app
+
+    context = workshop_app.cdk_json_context()
+    context["@aws-cdk/core:validateAgainstDefaultRules"] = True
+    app = workshop_app.build_app(context, outdir=str(tmp_path), template_validation=True)
+    app.synth()  # raises ValidationFailed on any finding
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [r["violations"] for r in report["pluginReports"] if r["violations"]] == []
+
+
+def test_cdk_template_validation_catches_an_invalid_template(tmp_path):
+    """The control for the test above: the same switch refuses a template CloudFormation would."""
+    app = cdk.App(
+        outdir=str(tmp_path),
+        builtin_cloud_formation_validation=True,
+        context={"@aws-cdk/core:validateAgainstDefaultRules": True},
+    )
+    stack = cdk.Stack(app, "Invalid")
+    cdk.CfnResource(stack, "Bucket", type="AWS::S3::Bucket", properties={"NoSuchProperty": "x"})
+    with pytest.raises(Exception, match=r"ValidationFailed|NoSuchProperty"):
+        app.synth()
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import numpy as np
+
 from byom.model_format import ModelFormatError, load_model
 from byom.model_store import (
     CapacityPolicy,
@@ -40,7 +42,7 @@ from byom.payloads import (
     JSON,
     MAX_BODY_BYTES,
     PayloadError,
-    parse_features,
+    feature_batches,
     request_format,
     response_format,
 )
@@ -216,13 +218,17 @@ class InferenceApp:
         kind = request_format(headers.get(b"content-type", b"").decode("latin-1"))
         answer = response_format(headers.get(b"accept", b"").decode("latin-1"))
         body = await _read_body(headers, receive, self.settings.max_body_bytes)
-        features = parse_features(body, kind, predictor.n_features)
-        indices = predictor.predict_indices(features)
+        # Each cache-sized batch is predicted while its features are still in cache.
+        batches = [
+            predictor.predict_indices(features)
+            for features in feature_batches(body, kind, predictor.n_features)
+        ]
+        indices = batches[0] if len(batches) == 1 else np.concatenate(batches)
         if answer == JSON:
             response = _Response(200, predictor.render_json(indices), _JSON_HEADERS)
         else:
             response = _Response(200, predictor.render_csv(indices), _CSV_HEADERS)
-        response.rows = features.shape[0]
+        response.rows = len(indices)
         return response, len(body)
 
     # -- multi-model -----------------------------------------------------------------------
