@@ -228,3 +228,17 @@ def test_job_names_fit_the_api_limits():
     assert len(job_name("a" * 12, "TunedXGBoostForTransform-CreateModel")) == 63
     assert job_name("a" * 12, "Short").startswith("pipelines-aaaaaaaaaaaa-Short-")
     assert len(job_name("a" * 12, "TuneXGBoost", 32)) == 32
+
+
+def test_a_registered_version_is_listed_with_its_tags_and_can_be_deleted(bank_pass, emulated):
+    """What the janitor and the labs' clean-up do with a version a pipeline registered: moto
+    implements neither call for a versioned package (executors/sagemaker_registry.py)."""
+    steps = bank_pass["steps"]
+    arn = steps["TunedXGBoost-RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
+    sagemaker = emulated.client("sagemaker")
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == []  # the step passed no tags
+    sagemaker.delete_model_package(ModelPackageName=arn)
+    with pytest.raises(ClientError, match="does not exist"):
+        sagemaker.list_tags(ResourceArn=arn)
+    with pytest.raises(ClientError, match="does not exist"):
+        sagemaker.delete_model_package(ModelPackageName=arn)

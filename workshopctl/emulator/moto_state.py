@@ -29,6 +29,9 @@ def tags_of(arn: str, account: str, region: str) -> Mapping[str, str]:
     {} otherwise (or when it is gone)."""
     if arn.startswith("arn:aws:sagemaker:"):
         backend = _sagemaker(account, region)
+        package = backend.model_packages.get(arn)
+        if package is not None:  # moto's list_tags cannot parse a versioned package's ARN
+            return {tag["Key"]: tag["Value"] for tag in package.tags or []}
         try:
             return {tag["Key"]: tag["Value"] for tag in backend.list_tags(arn, None, None)[0]}
         except Exception:  # not (or no longer) there: no tags
@@ -243,6 +246,22 @@ def endpoint(account: str, region: str, name: str) -> dict[str, Any] | None:
 
 def transform_job_exists(account: str, region: str, name: str) -> bool:
     return name in _sagemaker(account, region).transform_jobs
+
+
+def model_package_tags(arn: str, account: str, region: str) -> list[dict] | None:
+    """A registered model package's tags (None: no such package)."""
+    package = _sagemaker(account, region).model_packages.get(arn)
+    return None if package is None else list(package.tags or [])
+
+
+def delete_model_package(name_or_arn: str, account: str, region: str) -> bool:
+    """Forget a model package given by ARN or (unversioned) name; False if there is none."""
+    packages = _sagemaker(account, region).model_packages
+    for arn, package in list(packages.items()):
+        if name_or_arn in (arn, package.model_package_name):
+            del packages[arn]
+            return True
+    return False
 
 
 def event_pattern_matches(pattern: str, event: Mapping) -> bool:

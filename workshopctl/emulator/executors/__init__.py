@@ -12,6 +12,7 @@ MODULES: tuple[str, ...] = (
     "sagemaker_jobs",
     "sagemaker_hosting",
     "sagemaker_pipelines",
+    "sagemaker_registry",
     "events",
     "application_autoscaling",
 )
