@@ -29,7 +29,8 @@ from workshopctl.local.labs_step import LABS_DIR, notebooks
 VERMIN = Path(sys.executable).with_name("vermin")  # installed beside the venv's python
 KERNEL_PYTHON = "3.10"  # conda_python3 on notebook-al2023-v1
 SYSTEM_PYTHON = "3.9"  # /usr/bin/python3 on Amazon Linux 2023, which runs autostop.py
-RUNS_IN_THE_KERNEL = [LABS_DIR / "workshop.py"]
+# The helper and the exercises' solutions (they import only the helper and the kernel's libraries).
+RUNS_IN_THE_KERNEL = [LABS_DIR / "workshop.py", *sorted((LABS_DIR / "solutions").glob("*.py"))]
 RUNS_ON_THE_SYSTEM_PYTHON = [PROJECT_ROOT / "notebook_lifecycle" / "autostop.py"]
 # The helper's top-level third-party imports: present in the kernel, stubbed for the check.
 THIRD_PARTY = ["pandas"]
