@@ -159,7 +159,9 @@ SOLUTION_CELLS = [
     "from solutions import module1, module2, module3, module4",
     "sizes = module1.table_sizes().set_index('table')\n"
     "assert (sizes['files'] > 0).all() and (sizes['MB'] > 0).all(), sizes\n"
-    "assert sizes.loc['reviews_tsv', 'MB'] > sizes.loc['reviews_parquet', 'MB']",
+    "assert {'bike_sharing_hourly', 'bank_marketing', 'reviews_tsv', 'reviews_parquet'}"
+    " <= set(sizes.index)\n"
+    "assert (sizes['USD per full scan'] >= 10 * 1024**2 / 1024**4 * 5.0).all()",
     "hour = workshop.read_csv(workshop.raw_uri('bike-sharing/hour.csv'))\n"
     "weather = module2.demand_by_weather(hour).set_index('weathersit')\n"
     "assert weather['hours'].sum() == 17379\n"
