@@ -74,6 +74,7 @@ class Environment:
     # The stack publishes the endpoint names; the prefix rule is only the fallback for an
     # environment file written before it did.
     endpoints: dict[str, str] = field(default_factory=dict)
+    glue_jobs: dict[str, str] = field(default_factory=dict)  # e.g. "reviews_etl" (module 4)
     source: str = ""  # where the values were read from
 
     @property
@@ -123,6 +124,7 @@ def _from_values(values: Mapping[str, Any], source: str) -> Environment:
         labs_s3_uri=values.get("labs_s3_uri"),
         instance_types={**INSTANCE_TYPES, **(values.get("instance_types") or {})},
         endpoints=dict(values.get("endpoints") or {}),
+        glue_jobs=dict(values.get("glue_jobs") or {}),
         source=source,
     )
 
@@ -286,7 +288,9 @@ def athena_query(sql: str) -> pd.DataFrame:
             result["Rows"] = result["Rows"][1:]  # a SELECT's first row repeats the header
         rows += [[cell.get("VarCharValue") for cell in row["Data"]] for row in result["Rows"]]
     frame = pd.DataFrame(rows, columns=[c["Name"] for c in columns])
-    return _typed(frame, {c["Name"]: c["Type"] for c in columns})
+    frame = _typed(frame, {c["Name"]: c["Type"] for c in columns})
+    frame.attrs["query_execution_id"] = query_id  # GetQueryExecution tells what it scanned
+    return frame
 
 
 def _typed(frame: pd.DataFrame, types: Mapping[str, str]) -> pd.DataFrame:
@@ -366,6 +370,174 @@ def comprehend_sentiment(texts: Iterable[str]) -> pd.DataFrame:
     headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}) if sendable else {}
     frame.attrs["model"] = headers.get("x-emulator-model", "Amazon Comprehend (DetectSentiment)")
     return frame
+
+
+# -- modules 2-4: what the data looks like, what a query and a job cost -------------------------
+# Prices as the project's price table states them (lambdas/janitor/prices.json, US East; a
+# test keeps these equal to it): https://aws.amazon.com/athena/pricing/ ($5.00 per TB scanned,
+# rounded up to the megabyte, 10 MB minimum per query), https://aws.amazon.com/glue/pricing/
+# ($0.44 per DPU-hour, per second, 1-minute minimum from Glue 2.0) and
+# https://aws.amazon.com/comprehend/pricing/ ($0.0001 per 100-character unit, 3 units minimum
+# per document). The labs ship without the project, so the numbers travel with the helper.
+ATHENA_USD_PER_TB = 5.0
+ATHENA_MINIMUM_MB = 10
+GLUE_USD_PER_DPU_HOUR = 0.44
+GLUE_MINIMUM_SECONDS = 60
+COMPREHEND_USD_PER_UNIT = 0.0001
+# DPUs per worker (Glue API reference, Job.WorkerType): G.1X is 1 DPU (4 vCPUs, 16 GB).
+GLUE_WORKER_DPUS = {"G.025X": 0.25, "G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8, "G.12X": 12,
+                    "G.16X": 16, "R.1X": 1, "R.2X": 2, "R.4X": 4, "R.8X": 8}  # fmt: skip
+MB = 1024 * 1024
+
+
+def athena_query_cost(bytes_scanned: int) -> dict[str, float]:
+    """What Athena bills for one query that scanned ``bytes_scanned``: the bytes rounded up to
+    the megabyte, at least 10 MB, at $5 per TB."""
+    billed = max(ATHENA_MINIMUM_MB * MB, -(-int(bytes_scanned) // MB) * MB)
+    return {"bytes_billed": billed, "usd": billed / 1024**4 * ATHENA_USD_PER_TB}
+
+
+def glue_run_cost(run: Mapping[str, Any], job: Mapping[str, Any]) -> dict[str, Any]:
+    """A Glue job run's DPU-seconds and price, from GetJobRuns/GetJob answers: ``DPUSeconds``
+    when Glue reports it (Flex or auto scaling), else the run's ``ExecutionTime`` times its
+    workers' DPUs; billed per second with a 1-minute minimum."""
+    worker_type = run.get("WorkerType") or job.get("WorkerType")
+    workers = run.get("NumberOfWorkers") or job.get("NumberOfWorkers")
+    if worker_type and workers:
+        dpus = workers * GLUE_WORKER_DPUS.get(worker_type, 1)
+    else:
+        dpus = run.get("MaxCapacity") or job.get("MaxCapacity") or 0
+    seconds = float(run.get("ExecutionTime") or 0)
+    dpu_seconds = float(run.get("DPUSeconds") or seconds * dpus)
+    billed = max(dpu_seconds, GLUE_MINIMUM_SECONDS * dpus)
+    return {"DPUs": dpus, "seconds": seconds, "DPU-seconds": dpu_seconds,
+            "usd": billed / 3600 * GLUE_USD_PER_DPU_HOUR}  # fmt: skip
+
+
+def comprehend_cost(texts: Iterable[str]) -> float:
+    """What Comprehend bills to analyse ``texts`` once: 100-character units, 3 per document."""
+    return sum(max(3, -(-len(text) // 100)) for text in texts if text) * COMPREHEND_USD_PER_UNIT
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_target(counts: pd.Series) -> None:
+    """Module 2: the target as recorded and as ``log(1 + count)``, with their skewness."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for ax, values, title in (
+        (axes[0], counts, "rentals per hour"),
+        (axes[1], np.log1p(counts), "log(1 + rentals per hour)"),
+    ):
+        ax.hist(values, bins=50, color="steelblue")
+        ax.set(title=f"{title}: skewness {values.skew():.2f}", ylabel="hours")
+    fig.tight_layout()
+
+
+def plot_seasonality(hour: pd.DataFrame) -> None:
+    """Module 2: mean rentals by hour of the day (working days apart), month (each year apart)
+    and day of the week."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+    by_hour = hour.groupby(["hr", "workingday"])["cnt"].mean().unstack()
+    by_hour.columns = ["weekend or holiday", "working day"]
+    by_hour.plot(ax=axes[0], title="by hour of the day")
+    by_month = hour.groupby(["mnth", "yr"])["cnt"].mean().unstack()
+    by_month.columns = ["2011", "2012"]
+    by_month.plot(ax=axes[1], marker="o", title="by month")
+    days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    by_weekday = hour.groupby("weekday")["cnt"].mean()
+    axes[2].bar([days[d] for d in by_weekday.index], by_weekday.to_numpy(), color="steelblue")
+    axes[2].set(title="by day of the week")
+    for ax in axes:
+        ax.set(ylabel="mean rentals per hour")
+    fig.tight_layout()
+
+
+def plot_correlations(frame: pd.DataFrame) -> pd.DataFrame:
+    """Module 2: the Pearson correlation of every pair of numeric columns, as a heat map;
+    returns the matrix."""
+    plt = _pyplot()
+    matrix = frame.select_dtypes("number").corr()
+    fig, ax = plt.subplots(figsize=(8.5, 7))
+    image = ax.imshow(matrix.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(matrix)), matrix.columns, rotation=90)
+    ax.set_yticks(range(len(matrix)), matrix.columns)
+    for i in range(len(matrix)):
+        for j in range(len(matrix)):
+            value = matrix.iat[i, j]
+            ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(value) > 0.6 else "black")  # fmt: skip
+    fig.colorbar(image, ax=ax, shrink=0.8, label="correlation")
+    ax.set_title("Correlation between columns")
+    fig.tight_layout()
+    return matrix
+
+
+def plot_depth_sweep(sweep: pd.DataFrame) -> int:
+    """Module 3: training and validation error against tree depth (``sweep`` has the columns
+    depth, train, validation); marks and returns the depth with the lowest validation error."""
+    plt = _pyplot()
+    best = int(sweep.loc[sweep["validation"].idxmin(), "depth"])
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(sweep["depth"], sweep["train"], marker="o", label="training days")
+    ax.plot(sweep["depth"], sweep["validation"], marker="o", label="validation days")
+    ax.axvline(best, color="grey", linestyle="--", label=f"best validation: depth {best}")
+    ax.set(xlabel="max_depth of the tree", ylabel="RMSLE (lower is better)",
+           title="Deeper fits the training days better; past a point, new days worse")  # fmt: skip
+    ax.legend()
+    fig.tight_layout()
+    return best
+
+
+def plot_scans(scans: pd.DataFrame, *, scale: int = 1000) -> None:
+    """Module 4: bytes scanned per query for each storage layout, and the price of 1,000 such
+    queries as deployed and at ``scale`` times the data (``scans`` has the columns layout and
+    bytes_scanned). Log scales: the layouts differ by orders of magnitude."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
+    colors = ["indianred", "steelblue", "seagreen", "grey"][: len(scans)]
+    positions = np.arange(len(scans))
+    axes[0].barh(positions, scans["bytes_scanned"], color=colors)
+    axes[0].set(xscale="log", xlabel="bytes scanned (DataScannedInBytes, log scale)",
+                title="What each query read")  # fmt: skip
+    for y, value in enumerate(scans["bytes_scanned"]):
+        axes[0].text(value, y, f" {value / MB:,.2f} MB", va="center")
+    bars = [(-0.2, 1, "as deployed", ""), (0.2, scale, f"at {scale:,}x the data", "//")]
+    for offset, factor, label, hatch in bars:
+        usd = [athena_query_cost(b * factor)["usd"] * 1000 for b in scans["bytes_scanned"]]
+        axes[1].barh(positions + offset, usd, height=0.38, color=colors, hatch=hatch,
+                     edgecolor="black", label=label)  # fmt: skip
+    axes[1].axvline(athena_query_cost(0)["usd"] * 1000, color="black", linestyle="--",
+                    label="Athena's 10 MB minimum")  # fmt: skip
+    axes[1].set(xscale="log", xlabel="USD per 1,000 queries (log scale)",
+                title="What 1,000 such queries cost")  # fmt: skip
+    axes[1].legend(loc="lower right", fontsize=8)
+    for ax in axes:
+        ax.set_yticks(positions, scans["layout"])
+        ax.invert_yaxis()
+    fig.tight_layout()
+
+
+def plot_counts(counts: Mapping[str, pd.Series], title: str) -> None:
+    """Module 4: one horizontal bar chart per group (e.g. the key phrases of low and high
+    ratings), side by side."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(counts), figsize=(6 * len(counts), 4), squeeze=False)
+    for ax, (group, series) in zip(axes[0], counts.items(), strict=True):
+        ax.barh(series.index.astype(str), series.to_numpy(), color="steelblue")
+        ax.invert_yaxis()
+        ax.set(title=group, xlabel="reviews")
+    fig.suptitle(title)
+    fig.tight_layout()
 
 
 # -- SageMaker training and tuning ---------------------------------------------------------------

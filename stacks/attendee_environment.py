@@ -214,6 +214,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "scratch_prefix": SCRATCH_PREFIX,
             "athena_workgroup": self._config.athena_workgroup_name,
             "glue_database": self._config.glue_database_name,
+            # Module 4 shows the deploy's run of the reviews ETL (GetJobRuns) by this name.
+            "glue_jobs": {"reviews_etl": self._data_lake.reviews_etl_job.name},
             # Each attendee's jobs and endpoints run as the attendee's own role, which can do
             # no more than the attendee: the labs pick their entry by attendee.
             "execution_roles": {
@@ -353,6 +355,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     "comprehend:DetectKeyPhrases",
                     "comprehend:DetectEntities",
                     "comprehend:BatchDetectSentiment",
+                    "comprehend:BatchDetectEntities",
+                    "comprehend:BatchDetectKeyPhrases",
                 ],
                 resources=["*"],
             ),
@@ -718,6 +722,20 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 ),
                 "Athena reads the table definitions of the workshop database with the caller's "
                 "rights; the grant covers the tables of that one database.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadReviewsEtlRuns",
+                    # Module 4 shows the deploy's run of the job; attendees do not start it.
+                    actions=["glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns"],
+                    resources=[
+                        self.format_arn(
+                            service="glue",
+                            resource="job",
+                            resource_name=self._data_lake.reviews_etl_job.name,
+                        )
+                    ],
+                )
             ),
             Grant(
                 iam.PolicyStatement(

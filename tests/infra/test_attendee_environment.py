@@ -220,7 +220,7 @@ def test_attendee_role_statements_are_exactly_these(three):
         "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
         "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
-        "ReadLabs",
+        "ReadLabs", "ReadReviewsEtlRuns",
         "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
         "ReadNetwork",
         "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
@@ -246,6 +246,13 @@ def test_attendee_role_statements_are_exactly_these(three):
     assert statements["CreateOwnResources"].conditions == {
         "StringEquals": {"aws:RequestTag/workshop": "mlws"}
     }
+    # Module 4 reads the deploy's ETL run: that one job, and nothing that starts or changes it.
+    assert set(statements["ReadReviewsEtlRuns"].actions) == {
+        "glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns",
+    }  # fmt: skip
+    assert statements["ReadReviewsEtlRuns"].resources == (
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:job/mlws-reviews-etl",
+    )
     assert statements["QueryInWorkshopWorkgroup"].resources == (
         f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/mlws-workgroup",
     )
@@ -259,6 +266,8 @@ def test_attendee_role_statements_are_exactly_these(three):
         "comprehend:DetectKeyPhrases",
         "comprehend:DetectEntities",
         "comprehend:BatchDetectSentiment",
+        "comprehend:BatchDetectEntities",
+        "comprehend:BatchDetectKeyPhrases",
     }
     assert statements["PushAndPullWorkshopImage"].resources == (
         f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mlws-model-image",

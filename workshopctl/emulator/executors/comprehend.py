@@ -1,5 +1,6 @@
-"""Amazon Comprehend's sentiment calls, answered by a local model (there is no Comprehend on
-one machine), in the API's own shapes and limits, and labelled as local in every answer.
+"""Amazon Comprehend's sentiment, entity and key-phrase calls, answered by local models (there is
+no Comprehend on one machine), in the API's own shapes and limits, and labelled as local in every
+answer.
 
 The model: TF-IDF over word uni- and bigrams with a class-balanced logistic regression fitted by
 SGD (0.3 s; lbfgs takes 17-24 s here for 0.05 more balanced accuracy: 0.62 against 0.66), trained
@@ -8,10 +9,19 @@ once per account on the star ratings of the reviews the workshop deploys (the ra
 score is 0). Each answer carries the header ``x-emulator-model`` naming it, which boto3 returns
 in ``ResponseMetadata.HTTPHeaders``.
 
-Limits as the Comprehend API reference states them (DetectSentiment, BatchDetectSentiment):
-25 texts per batch, 5,000 bytes of UTF-8 per text, an empty text is an error of its own;
-only the languages Comprehend's sentiment supports are accepted (``en`` is what the model knows,
-the others fail as unsupported here).
+Entities and key phrases (DetectEntities, BatchDetectEntities, DetectKeyPhrases,
+BatchDetectKeyPhrases) come from rules over word lists and text patterns
+(:mod:`.comprehend_rules`), deterministic, labelled the same way.
+
+Limits as the Comprehend API reference states them
+(https://docs.aws.amazon.com/comprehend/latest/APIReference/API_DetectSentiment.html,
+API_BatchDetectSentiment.html, API_DetectEntities.html, API_DetectKeyPhrases.html,
+API_BatchDetectEntities.html, API_BatchDetectKeyPhrases.html) and the Developer Guide's
+"Guidelines and quotas" (https://docs.aws.amazon.com/comprehend/latest/dg/guidelines-and-limits.html):
+a batch takes 1 to 25 texts of at most 5 KB each; a single DetectSentiment text at most 5 KB, a
+single DetectEntities or DetectKeyPhrases text at most 100 KB; an empty text is an error of its
+own. Only English is accepted (``en`` is what the models know; other languages Comprehend
+supports fail as unsupported here). Every operation is billed in the same 100-character units.
 """
 
 from __future__ import annotations
@@ -21,12 +31,18 @@ import threading
 
 import pandas as pd
 
+from workshopctl.emulator.executors import comprehend_rules
 from workshopctl.emulator.server import Reply, ServiceError
 from workshopctl.emulator.wire import Call
 
 MAX_BATCH = 25
-MAX_TEXT_BYTES = 5_000
+MAX_TEXT_BYTES = 5_000  # a batch's texts, and DetectSentiment's
+MAX_SINGLE_TEXT_BYTES = 100_000  # DetectEntities' and DetectKeyPhrases' one text
 MODEL_HEADER = "x-emulator-model"
+RULES_DESCRIPTION = (
+    "local stand-in for Amazon Comprehend: rules (word lists and text patterns, English only; "
+    "workshopctl/emulator/executors/comprehend_rules.py), not Comprehend's models"
+)
 
 
 class SentimentModel:
@@ -92,15 +108,12 @@ class SentimentModel:
         return results
 
 
-def _checked(text: object) -> str | None:
+def _checked(text: object, limit: int = MAX_TEXT_BYTES) -> str | None:
     """The error message Comprehend gives for this text, or None when it is scored."""
     if not isinstance(text, str) or not text.strip():
         return "Input text is empty"
-    if len(text.encode()) > MAX_TEXT_BYTES:
-        return (
-            "Input text size exceeds limit. Max length of request text allowed is "
-            f"{MAX_TEXT_BYTES} bytes"
-        )
+    if len(text.encode()) > limit:
+        return f"Input text size exceeds limit. Max length of request text allowed is {limit} bytes"
     return None
 
 
@@ -119,26 +132,27 @@ def _language(call: Call) -> None:
         )
 
 
-def install(account) -> None:
-    model = SentimentModel(account)
+def _single(analyse, limit: int, label):
+    """A Detect* operation: one text in, ``analyse(texts)[0]`` out."""
 
-    def labelled(value: dict) -> Reply:
-        reply = Reply.of_json(value)
-        reply.headers.append((MODEL_HEADER, model.description))
-        return reply
-
-    def detect(call: Call, forward) -> Reply:
+    def execute(call: Call, forward) -> Reply:
         _language(call)
         call.usage["comprehend_units"] = units([call.params.get("Text")])
-        error = _checked(call.params.get("Text"))
+        error = _checked(call.params.get("Text"), limit)
         if error:
             raise ServiceError(
                 "TextSizeLimitExceededException" if "size" in error else "InvalidRequestException",
                 error,
             )
-        return labelled(model.score([call.params["Text"]])[0])
+        return label(analyse([call.params["Text"]])[0])
 
-    def batch(call: Call, forward) -> Reply:
+    return execute
+
+
+def _batch(analyse, label):
+    """A BatchDetect* operation: each text scored or reported in ErrorList by its index."""
+
+    def execute(call: Call, forward) -> Reply:
         _language(call)
         texts = call.params.get("TextList") or []
         if not 1 <= len(texts) <= MAX_BATCH:
@@ -148,8 +162,8 @@ def install(account) -> None:
         errors = {i: e for i, text in enumerate(texts) if (e := _checked(text))}
         call.usage["comprehend_units"] = units([t for i, t in enumerate(texts) if i not in errors])
         scored = [i for i in range(len(texts)) if i not in errors]
-        results = model.score([texts[i] for i in scored]) if scored else []
-        return labelled(
+        results = analyse([texts[i] for i in scored]) if scored else []
+        return label(
             {
                 "ResultList": [{"Index": i, **r} for i, r in zip(scored, results, strict=True)],
                 "ErrorList": [
@@ -165,5 +179,39 @@ def install(account) -> None:
             }
         )
 
-    account.execute("comprehend", "DetectSentiment", detect)
-    account.execute("comprehend", "BatchDetectSentiment", batch)
+    return execute
+
+
+def _labelled(description):
+    """A JSON reply carrying the header that names the local model (``description()``)."""
+
+    def label(value: dict) -> Reply:
+        reply = Reply.of_json(value)
+        reply.headers.append((MODEL_HEADER, description()))
+        return reply
+
+    return label
+
+
+def _entities(texts: list[str]) -> list[dict]:
+    return [{"Entities": comprehend_rules.entities(text)} for text in texts]
+
+
+def _key_phrases(texts: list[str]) -> list[dict]:
+    return [{"KeyPhrases": comprehend_rules.key_phrases(text)} for text in texts]
+
+
+def install(account) -> None:
+    model = SentimentModel(account)
+    sentiment = _labelled(lambda: model.description)
+    rules = _labelled(lambda: RULES_DESCRIPTION)
+    operations = {
+        "DetectSentiment": _single(model.score, MAX_TEXT_BYTES, sentiment),
+        "BatchDetectSentiment": _batch(model.score, sentiment),
+        "DetectEntities": _single(_entities, MAX_SINGLE_TEXT_BYTES, rules),
+        "BatchDetectEntities": _batch(_entities, rules),
+        "DetectKeyPhrases": _single(_key_phrases, MAX_SINGLE_TEXT_BYTES, rules),
+        "BatchDetectKeyPhrases": _batch(_key_phrases, rules),
+    }
+    for operation, execute in operations.items():
+        account.execute("comprehend", operation, execute)
