@@ -44,6 +44,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "workshopctl": _SHARED,
     "app.py": frozenset({"stacks", "workshop_spec", "workshop_artifacts"}),
     "labs/workshop.py": frozenset(),  # runs alone in the notebook's kernel, in AWS as rehearsed
+    "labs/solutions": frozenset(),  # the exercises' solutions, %load-ed into the notebooks
     "bench": frozenset({"workshopctl", *_SHARED}),
     "tests": _EVERYTHING,
 }

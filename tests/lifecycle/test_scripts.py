@@ -223,7 +223,14 @@ def test_a_bad_idle_value_falls_back_to_sixty(sandbox: Sandbox) -> None:
     assert "--idle-minutes 60 " in entry
 
 
-SDK_PIN = ["install", "--quiet", "sagemaker>=2.257,<3"]
+def _labs_sdk_pin() -> str:
+    """The sagemaker pin of the labs' kernel lock: what the rehearsal runs the labs on."""
+    from workshop_artifacts.runtimes import KERNEL_LOCK, read_lock
+
+    return f"sagemaker=={read_lock(KERNEL_LOCK).pins['sagemaker']}"
+
+
+SDK_PIN = ["install", "--quiet", _labs_sdk_pin()]
 
 
 def test_the_sdk_is_pinned_in_the_kernel_env_as_the_notebook_user(sandbox: Sandbox) -> None:
