@@ -34,6 +34,14 @@ $(SERVING_XGBOOST): workshop_artifacts/runtime_locks/xgboost-1.7-1.txt $(VENV)/.
 	$(PY) -m workshop_artifacts.runtimes overlay xgboost-1.7-1 xgboost >/dev/null
 	touch $@
 
+# The labs' notebook kernel: Python 3.10 (the notebook platform's) with the SageMaker SDK v3 the
+# labs teach, from its lock (~2.5 min and ~0.9 GB the first time, then cached by the lock's
+# bytes in .cache/artifacts/runtime-venv/). `make up` and the tests run every lab notebook in it.
+LAB_KERNEL := .cache/artifacts/.lab-kernel.installed
+$(LAB_KERNEL): workshop_artifacts/kernel_locks/notebook-al2023-v1.txt $(VENV)/.installed
+	$(PY) -m workshop_artifacts.runtimes lab-kernel >/dev/null
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -46,7 +54,7 @@ node: ## Node 22+ for the CDK CLI: the system's, or else Node 24 installed from 
 	    && echo "Node $$(node --version) from $(LOCAL_NODE) (make clean removes it)"; \
 	fi
 
-setup: node $(VENV)/.installed $(SERVING_XGBOOST) node_modules/.installed ## create .venv and install the pinned Python and npm packages
+setup: node $(VENV)/.installed $(SERVING_XGBOOST) $(LAB_KERNEL) node_modules/.installed ## create .venv and install the pinned Python and npm packages
 
 up: setup ## rehearse the whole workshop locally (no AWS account, no Docker); report in .local/
 	$(PY) -m workshopctl up

@@ -8,16 +8,18 @@ environment is read once, from the first of:
 2. that SSM parameter itself, found from the notebook's name ``<prefix>-<attendee>``.
 
 Nothing here names an account, a region, a bucket or a role: they all come from the environment.
-The functions below are the code the labs teach (SageMaker Python SDK v2 and boto3), and there is
-no other code path: the rehearsal (``make up``) runs them unchanged against an emulated AWS on
+From module 5 on, the notebooks' own cells hold the SageMaker Python SDK v3 code (the trainer,
+the tuner, models, endpoint configurations, transformers, scaling policies); this helper only
+finds resources, names and tags them, follows logs and draws results. There is no other code
+path: the rehearsal (``make up``) runs the notebooks unchanged against an emulated AWS on
 localhost, reached through the standard endpoint settings (``AWS_ENDPOINT_URL``).
 ``workshop.show(function)`` prints a function's source in a notebook.
 
 Rules the workshop's IAM role enforces, followed by every function here: SageMaker resources are
-named ``<prefix>-<attendee>-...`` (:func:`resource_name`) and tagged ``workshop=<prefix>`` on
-create (:func:`tags`); S3 writes go under ``attendees/<attendee>/`` (:func:`s3_uri`) or
-``scratch/``. Everything a lab creates is recorded in a small state file, so :func:`cleanup`
-can remove exactly that.
+named ``<prefix>-<attendee>-...`` (:func:`new_name`) and tagged ``workshop=<prefix>`` on
+create (:func:`tags`, :func:`sdk_tags`); S3 writes go under ``attendees/<attendee>/``
+(:func:`s3_uri`) or ``scratch/``. Every endpoint, endpoint configuration and model named by
+:func:`new_name` is recorded in a small state file, so :func:`cleanup` can remove exactly that.
 """
 
 from __future__ import annotations
@@ -40,15 +42,15 @@ import pandas as pd
 ENV_FILE = Path("~/SageMaker/.workshop/env.json")
 STATE_FILE = Path("~/SageMaker/.workshop/labs-state.json")
 NOTEBOOK_METADATA = Path("/opt/ml/metadata/resource-metadata.json")
-XGBOOST_VERSION = "1.7-1"  # the built-in algorithm's version the labs train with
-# What the workshop's container prints when it trains (training_code/byom_scikit/byom/train.py);
-# SageMaker publishes a metric of a custom image only when the job defines its regex.
-BYOM_METRIC_DEFINITIONS = [{"Name": "train:accuracy", "Regex": r"train_accuracy=([0-9.]+)"}]
 # The workshop's defaults (workshop_spec/config.py), used when the environment names none.
 INSTANCE_TYPES = {"training": "ml.m5.xlarge", "endpoint": "ml.m5.large"}
-# The v2 SDK warns on import that v3 exists; the labs pin v2 on purpose (see labs/README.md).
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 logging.getLogger("sagemaker.config").setLevel(logging.WARNING)  # "no config file" notices
+# The SDK v3 checks a trainer's role client-side (iam:SimulatePrincipalPolicy, GetRole) unless
+# SAGEMAKER_VALIDATE_ROLE=false (sagemaker.core.helper.iam_role_resolver). Your role may not
+# simulate policies (least privilege: it would be denied in AWS as in the rehearsal, and the SDK
+# would only warn); the workshop's roles are checked before the event instead, from the
+# templates (tests/contracts: what every program and job may do as its role).
+os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
 
 
 # -- the environment -----------------------------------------------------------------------------
@@ -540,43 +542,79 @@ def plot_counts(counts: Mapping[str, pd.Series], title: str) -> None:
     fig.tight_layout()
 
 
-# -- SageMaker training and tuning ---------------------------------------------------------------
-@dataclass(frozen=True)
-class TrainingJob:
-    """A finished training job: its name, model artifact and final metrics."""
+# -- SageMaker (modules 5-7) ---------------------------------------------------------------------
+# The notebooks hold the SageMaker Python SDK code themselves (trainer, tuner, models, endpoint
+# configurations, transformers, scaling policies); the helper below only finds things, names and
+# tags them, follows their logs and draws their results.
+SDK_REQUIREMENT = "sagemaker==3.27.0"  # the labs' SDK (labs/README.md: why v3)
+NAME_KINDS = {  # what each kind of name is for, and the longest name SageMaker takes
+    "job": 63,  # training and transform jobs (kept: they end by themselves)
+    "tuning-job": 32,
+    "model": 63,
+    "endpoint-config": 63,
+    "endpoint": 63,
+}
+CLEANED_UP = ("endpoint", "endpoint-config", "model")  # billed or listed until deleted
 
-    name: str
-    model_data: str  # s3://.../model.tar.gz
-    metrics: dict[str, float]
-    instance_count: int
-    seconds: float
+
+def check_sdk() -> str:
+    """The kernel's SageMaker Python SDK version; a clear error if it is not the labs' v3."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("sagemaker")
+    except PackageNotFoundError:
+        found = "none"
+    if not found.startswith("3."):
+        raise RuntimeError(
+            f"the labs use the SageMaker Python SDK v3, this kernel has {found}: the notebook's "
+            f"start-up script installs it in the background; if it failed, run "
+            f"`%pip install '{SDK_REQUIREMENT}'` and restart the kernel"
+        )
+    return found
 
 
 @functools.cache
 def sagemaker_session():
-    """The SDK's session, bound to the workshop's region and your S3 prefix (no bucket of its
-    own: the SDK's default bucket is one your role may not create)."""
-    import sagemaker
+    """The SDK's session in the workshop's region, with your S3 prefix as its default place
+    (the SDK's own default bucket, ``sagemaker-<region>-<account>``, is one your role may not
+    create)."""
+    check_sdk()
+    from sagemaker.core.helper.session_helper import Session
 
-    if not sagemaker.__version__.startswith("2."):  # v3 moved and renamed what the labs use
-        raise RuntimeError(
-            f"the labs use the SageMaker Python SDK v2, this kernel has {sagemaker.__version__}: "
-            "pip install 'sagemaker>=2.257,<3' and restart the kernel"
-        )
     env = environment()
-    return sagemaker.Session(
+    return Session(
         boto_session=_boto_session(),
         default_bucket=env.curated_bucket,
         default_bucket_prefix=f"{env.attendees_prefix}{env.attendee}",
     )
 
 
-def xgboost_image() -> str:
-    """The built-in XGBoost algorithm's image in the workshop's region (SDK v2 ``image_uris``)."""
-    from sagemaker import image_uris
+def sdk_tags() -> list:
+    """The workshop's tags as the SDK v3 wants them (``Tag`` shapes); required on create."""
+    from sagemaker.core.shapes import Tag
 
-    sagemaker_session()  # checks the SDK's version first
-    return image_uris.retrieve("xgboost", region=environment().region, version=XGBOOST_VERSION)
+    return [Tag(key=key, value=value) for key, value in environment().tags.items()]
+
+
+def new_name(kind: str, suffix: str) -> str:
+    """A fresh ``<prefix>-<attendee>-<suffix>-<time>`` name for a SageMaker resource of
+    ``kind`` (see NAME_KINDS), within SageMaker's length for it. Endpoints, endpoint
+    configurations and models are recorded, so :func:`cleanup` deletes exactly those."""
+    if kind not in NAME_KINDS:
+        raise ValueError(f"kind {kind!r}: use one of {', '.join(NAME_KINDS)}")
+    name = unique_name(suffix, max_length=NAME_KINDS[kind])
+    if kind in CLEANED_UP:
+        _record(kind, name)
+    return name
+
+
+def scalable_target(endpoint: str, variant: str) -> str:
+    """Application Auto Scaling's id of an endpoint variant, recorded so that :func:`cleanup`
+    deregisters it before it deletes the endpoint."""
+    resource_id = f"endpoint/{endpoint}/variant/{variant}"
+    _record("scalable-target", resource_id)
+    return resource_id
 
 
 def byom_image() -> str:
@@ -592,426 +630,138 @@ def byom_image() -> str:
     return f"{env.model_repository_uri}:{newest['imageTags'][0]}"
 
 
-def _estimator(
-    image_uri: str,
-    instance_count: int,
-    output_uri: str,
-    hyperparameters: Mapping,
-    metric_definitions: list[dict[str, str]] | None = None,
-):
-    from sagemaker.estimator import Estimator
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
-    env = environment()
-    return Estimator(
-        image_uri=image_uri,
-        role=env.execution_role_arn,
-        instance_count=instance_count,
-        instance_type=env.instance_types["training"],
-        output_path=output_uri,
-        hyperparameters={name: str(value) for name, value in hyperparameters.items()},
-        metric_definitions=metric_definitions,
-        tags=tags(),
-        sagemaker_session=sagemaker_session(),
+
+def training_log(job_name: str, *, last: int = 15) -> list[str]:
+    """The last ``last`` lines of each instance's log of a training job (CloudWatch Logs,
+    stream ``<job>/algo-<n>-<epoch>``), each line prefixed with its instance."""
+    logs = _client("logs")
+    streams = logs.describe_log_streams(
+        logGroupName=TRAINING_LOG_GROUP, logStreamNamePrefix=f"{job_name}/"
+    )["logStreams"]
+    lines = []
+    for stream in sorted(streams, key=lambda s: s["logStreamName"]):
+        host = stream["logStreamName"].split("/", 1)[1].rsplit("-", 1)[0]
+        events = logs.get_log_events(
+            logGroupName=TRAINING_LOG_GROUP,
+            logStreamName=stream["logStreamName"],
+            startFromHead=False,
+            limit=last,
+        )["events"]
+        lines += [f"[{host}] {event['message']}" for event in events]
+    return lines
+
+
+def read_predictions(output_uri: str) -> list[float]:
+    """Every line of a batch transform's ``.out`` files under ``output_uri`` (in file order)
+    as numbers: one score per input line."""
+    scores: list[float] = []
+    for uri in sorted(u for u in list_objects(output_uri) if u.endswith(".out")):
+        bucket, key = _split(uri)
+        body = _client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        scores += [float(line.split(",")[0]) for line in body.splitlines() if line.strip()]
+    return scores
+
+
+# -- plots ---------------------------------------------------------------------------------------
+def plot_roc_and_precision_recall(y_true, scores: Mapping[str, Any]) -> pd.DataFrame:
+    """ROC and precision-recall curves of one or more models' scores on the same rows, side by
+    side; returns each model's ROC AUC and average precision."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import (
+        average_precision_score,
+        precision_recall_curve,
+        roc_auc_score,
+        roc_curve,
     )
 
+    _, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.2))
+    rows = []
+    for name, score in scores.items():
+        auc, precision_at = roc_auc_score(y_true, score), average_precision_score(y_true, score)
+        false_positive, true_positive, _ = roc_curve(y_true, score)
+        roc.plot(false_positive, true_positive, label=f"{name} (AUC {auc:.3f})")
+        precision, recall, _ = precision_recall_curve(y_true, score)
+        pr.plot(recall, precision, label=f"{name} (AP {precision_at:.3f})")
+        rows.append({"model": name, "ROC AUC": auc, "average precision": precision_at})
+    roc.plot([0, 1], [0, 1], linestyle=":", color="grey", label="chance")
+    roc.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    base_rate = float(pd.Series(y_true).mean())
+    pr.axhline(base_rate, linestyle=":", color="grey", label=f"chance ({base_rate:.2f})")
+    pr.set(xlabel="recall", ylabel="precision", title="Precision and recall")
+    roc.legend(loc="lower right")
+    pr.legend(loc="upper right")
+    plt.tight_layout()
+    return pd.DataFrame(rows).set_index("model").round(4)
 
-def train_bank_xgboost(
-    train_uri: str,
-    validation_uri: str,
-    hyperparameters: Mapping[str, Any],
-    *,
-    instance_count: int = 2,
-) -> TrainingJob:
-    """Train the built-in XGBoost on CSV channels (label first, no header) and wait.
 
-    With ``instance_count`` > 1 the training channel is sharded by S3 key: each instance reads
-    its own share of the files, so the channel needs at least that many files.
-    """
-    job_name = unique_name("bank-xgb")
-    output_uri = s3_uri("bank-marketing/models/")
-    from sagemaker.inputs import TrainingInput
+def gains(y_true, score) -> pd.DataFrame:
+    """The cumulative gains table: calling the best-scored share of clients first, which share
+    of all subscribers is reached (one row per percent of clients called)."""
+    order = pd.Series(score).reset_index(drop=True).sort_values(ascending=False).index
+    hits = pd.Series(y_true).reset_index(drop=True).iloc[order].to_numpy()
+    called = pd.RangeIndex(1, len(hits) + 1) / len(hits)
+    reached = hits.cumsum() / max(hits.sum(), 1)
+    table = pd.DataFrame({"called": called, "reached": reached})
+    percents = [round(p / 100 * len(hits)) - 1 for p in range(1, 101)]
+    return table.iloc[[max(i, 0) for i in percents]].reset_index(drop=True)
 
-    estimator = _estimator(xgboost_image(), instance_count, output_uri, hyperparameters)
-    estimator.fit(
-        {
-            "train": TrainingInput(
-                train_uri, content_type="text/csv", distribution="ShardedByS3Key"
-            ),
-            "validation": TrainingInput(validation_uri, content_type="text/csv"),
-        },
-        job_name=job_name,
-        logs="None",  # the final metrics come back below; the full log is in CloudWatch
+
+def plot_gains(y_true, score, *, call_share: float = 0.2) -> float:
+    """The cumulative gains chart with the share of subscribers reached by calling the top
+    ``call_share`` of clients marked; returns that share."""
+    import matplotlib.pyplot as plt
+
+    table = gains(y_true, score)
+    reached = float(table.loc[table["called"] >= call_share - 1e-9, "reached"].iloc[0])
+    _, ax = plt.subplots(figsize=(6, 4.2))
+    ax.plot(table["called"] * 100, table["reached"] * 100, label="model's order")
+    ax.plot([0, 100], [0, 100], linestyle=":", color="grey", label="random order")
+    ax.plot([call_share * 100] * 2, [0, reached * 100], color="tab:red")
+    ax.plot([0, call_share * 100], [reached * 100] * 2, color="tab:red")
+    ax.annotate(
+        f"call the top {call_share:.0%}: reach {reached:.0%} of subscribers",
+        (call_share * 100, reached * 100),
+        xytext=(call_share * 100 + 5, reached * 100 - 12),
     )
-    return _finished_job(job_name, instance_count)
+    ax.set(xlabel="% of clients called", ylabel="% of subscribers reached", title="Gains")
+    ax.legend(loc="lower right")
+    plt.tight_layout()
+    return reached
 
 
-def train_byom(train_uri: str, hyperparameters: Mapping[str, Any]) -> TrainingJob:
-    """Train the workshop's own container on the ``training`` channel and wait (module 7)."""
-    job_name = unique_name("byom")
-    output_uri = s3_uri("byom/models/")
-    from sagemaker.inputs import TrainingInput
-
-    estimator = _estimator(
-        byom_image(), 1, output_uri, hyperparameters, metric_definitions=BYOM_METRIC_DEFINITIONS
-    )
-    estimator.fit(
-        {"training": TrainingInput(train_uri, content_type="text/csv")},
-        job_name=job_name,
-        logs="None",
-    )
-    return _finished_job(job_name, 1)
-
-
-def _finished_job(job_name: str, instance_count: int) -> TrainingJob:
-    job = _client("sagemaker").describe_training_job(TrainingJobName=job_name)
-    return TrainingJob(
-        name=job_name,
-        model_data=job["ModelArtifacts"]["S3ModelArtifacts"],
-        metrics={m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])},
-        instance_count=instance_count,
-        seconds=float(job.get("TrainingTimeInSeconds", 0)),
-    )
-
-
-def tune(
-    train_uri: str,
-    validation_uri: str,
-    ranges: Mapping[str, Any],
-    *,
-    static_hyperparameters: Mapping[str, Any],
-    objective_metric: str = "validation:auc",
-    objective_type: str = "Maximize",
-    max_jobs: int = 20,
-    max_parallel_jobs: int = 3,
-) -> str:
-    """Bayesian tuning of the built-in XGBoost over ``ranges`` (SDK parameter ranges); waits and
-    returns the tuning job's name."""
-    job_name = unique_name("hpo", max_length=32)
-    channels = {"train": train_uri, "validation": validation_uri}
-    from sagemaker.inputs import TrainingInput
-    from sagemaker.tuner import HyperparameterTuner
-
-    estimator = _estimator(
-        xgboost_image(), 1, s3_uri("bank-marketing/tuning/"), static_hyperparameters
-    )
-    tuner = HyperparameterTuner(
-        estimator,
-        objective_metric_name=objective_metric,
-        hyperparameter_ranges=dict(ranges),
-        strategy="Bayesian",
-        objective_type=objective_type,
-        max_jobs=max_jobs,
-        max_parallel_jobs=max_parallel_jobs,
-        tags=tags(),
-    )
-    tuner.fit(
-        {name: TrainingInput(uri, content_type="text/csv") for name, uri in channels.items()},
-        job_name=job_name,
-        include_cls_metadata=False,
-        wait=True,
-    )
-    remember("tuning_job", job_name)
-    return job_name
-
-
-def tuning_results(job_name: str | None = None) -> pd.DataFrame:
-    """One row per training job of a tuning job (yours last run, by default): its
-    hyperparameters, ``FinalObjectiveValue``, status and times (the SDK's analytics frame)."""
-    job_name = job_name or recall("tuning_job")
-    from sagemaker.analytics import HyperparameterTuningJobAnalytics
-
-    return HyperparameterTuningJobAnalytics(job_name, sagemaker_session()).dataframe()
-
-
-def best_training_job(job_name: str | None = None) -> dict[str, Any]:
-    """The tuning job's best training job: name, objective value, hyperparameters, model."""
-    job_name = job_name or recall("tuning_job")
-    sm = _client("sagemaker")
-    tuning = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=job_name)
-    best = tuning["BestTrainingJob"]
-    job = sm.describe_training_job(TrainingJobName=best["TrainingJobName"])
-    return {
-        "name": best["TrainingJobName"],
-        "objective": best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
-        "hyperparameters": best["TunedHyperParameters"],
-        "model_data": job["ModelArtifacts"]["S3ModelArtifacts"],
-    }
-
-
-# -- endpoints and batch transform ---------------------------------------------------------------
-def _image(kind: str) -> str:
-    if kind not in ("xgboost", "byom"):
-        raise ValueError(f"kind {kind!r}: use 'xgboost' (built-in) or 'byom' (the workshop's)")
-    return xgboost_image() if kind == "xgboost" else byom_image()
-
-
-def deploy(
-    models: Mapping[str, str] | str,
-    *,
-    kind: str,
-    suffix: str,
-    weights: Mapping[str, float] | None = None,
-) -> str:
-    """Create an endpoint serving ``models`` (variant name → model.tar.gz URI; a single URI
-    makes one variant, ``AllTraffic``) with ``weights`` (default equal); waits until it is in
-    service and returns its name. ``kind`` is ``xgboost`` or ``byom``."""
-    variants = {"AllTraffic": models} if isinstance(models, str) else dict(models)
-    weights = dict(weights or dict.fromkeys(variants, 1.0))
-    endpoint = unique_name(suffix)
-    _record("endpoints", endpoint)
-    from sagemaker.model import Model
-    from sagemaker.session import production_variant
-
-    env, session = environment(), sagemaker_session()
-    production_variants = []
-    for variant, model_data in variants.items():
-        model = Model(
-            image_uri=_image(kind),
-            model_data=model_data,
-            role=env.execution_role_arn,
-            name=unique_name(f"{suffix}-{variant.lower()}"),
-            sagemaker_session=session,
-        )
-        model.create(instance_type=env.instance_types["endpoint"], tags=tags())
-        _record("models", model.name)
-        production_variants.append(
-            production_variant(
-                model_name=model.name,
-                instance_type=env.instance_types["endpoint"],
-                initial_instance_count=1,
-                variant_name=variant,
-                initial_weight=weights[variant],
-            )
-        )
-    # The endpoint config gets the endpoint's (unique) name: configs are immutable.
-    session.endpoint_from_production_variants(
-        endpoint, production_variants, tags=tags(), wait=False
-    )
-    _wait_in_service(endpoint)
-    return endpoint
-
-
-def _wait_in_service(endpoint: str) -> None:
-    """Wait for an endpoint, asking every 5 seconds (the SDK's own wait sleeps 30 s first)."""
-    _client("sagemaker").get_waiter("endpoint_in_service").wait(
-        EndpointName=endpoint, WaiterConfig={"Delay": 5, "MaxAttempts": 240}
-    )
-
-
-def deploy_multi_model(models: Mapping[str, str], *, suffix: str) -> str:
-    """One endpoint, one container, many models: each ``name.tar.gz`` under your multi-model
-    prefix is loaded on its first invocation (``invoke(..., target_model="name.tar.gz")``)."""
-    endpoint = unique_name(suffix)
-    prefix = s3_uri(f"byom/multi-model/{endpoint}/")
-    _record("endpoints", endpoint)
-    from sagemaker.multidatamodel import MultiDataModel
-
-    env = environment()
-    multi_model = MultiDataModel(
-        name=unique_name(f"{suffix}-model"),
-        model_data_prefix=prefix,
-        image_uri=byom_image(),
-        role=env.execution_role_arn,
-        sagemaker_session=sagemaker_session(),
-        env={"SAGEMAKER_MULTI_MODEL": "true"},  # the workshop's server reads its mode from it
-    )
-    for name, model_data in models.items():
-        multi_model.add_model(model_data_source=model_data, model_data_path=name)
-    _record("models", multi_model.name)  # deploy creates the model first
-    multi_model.deploy(
-        initial_instance_count=1,
-        instance_type=env.instance_types["endpoint"],
-        endpoint_name=endpoint,
-        tags=tags(),
-        wait=False,
-    )
-    _wait_in_service(endpoint)
-    return endpoint
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An endpoint's answer and the production variant that gave it."""
-
-    body: str
-    variant: str | None
-
-
-def invoke(
-    endpoint: str,
-    body: str,
-    *,
-    content_type: str = "text/csv",
-    accept: str | None = None,
-    target_variant: str | None = None,
-    target_model: str | None = None,
-) -> Answer:
-    """One real-time request. ``target_variant`` pins a production variant; ``target_model``
-    names the model of a multi-model endpoint."""
-    options = {"ContentType": content_type}
-    if accept:
-        options["Accept"] = accept
-    if target_variant:
-        options["TargetVariant"] = target_variant
-    if target_model:
-        options["TargetModel"] = target_model
-    answer = _client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint, Body=body.encode(), **options
-    )
-    return Answer(answer["Body"].read().decode(), answer.get("InvokedProductionVariant"))
-
-
-def predict_csv(endpoint: str, rows: pd.DataFrame, *, batch_rows: int = 500) -> list[str]:
-    """Every row through the endpoint, ``batch_rows`` per request (well under the 6 MB limit);
-    one answer line per row."""
-    answers: list[str] = []
-    for start in range(0, len(rows), batch_rows):
-        body = rows.iloc[start : start + batch_rows].to_csv(index=False, header=False)
-        answers += invoke(endpoint, body).body.splitlines()
-    return answers
-
-
-def endpoint_weights(endpoint: str) -> dict[str, float]:
-    """Each production variant's current weight."""
-    described = _client("sagemaker").describe_endpoint(EndpointName=endpoint)
-    return {v["VariantName"]: v["CurrentWeight"] for v in described["ProductionVariants"]}
-
-
-def set_weights(endpoint: str, weights: Mapping[str, float]) -> dict[str, float]:
-    """Shift traffic between variants without redeploying; waits, returns the new weights."""
-    sm = _client("sagemaker")
-    sm.update_endpoint_weights_and_capacities(
-        EndpointName=endpoint,
-        DesiredWeightsAndCapacities=[
-            {"VariantName": variant, "DesiredWeight": float(weight)}
-            for variant, weight in weights.items()
-        ],
-    )
-    sm.get_waiter("endpoint_in_service").wait(EndpointName=endpoint)
-    return endpoint_weights(endpoint)
-
-
-def enable_autoscaling(
-    endpoint: str,
-    variant: str,
-    *,
-    min_instances: int = 1,
-    max_instances: int = 2,
-    invocations_per_instance: float = 100.0,
-) -> dict[str, Any]:
-    """Target-tracking autoscaling of one variant on invocations per instance per minute;
-    returns the registered target and policy."""
-    resource_id = f"endpoint/{endpoint}/variant/{variant}"
-    scaling = {
-        "ResourceId": resource_id,
-        "MinCapacity": min_instances,
-        "MaxCapacity": max_instances,
-        "TargetValue": float(invocations_per_instance),
-        "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance",
-    }
-    autoscaling = _client("application-autoscaling")
-    target = {
-        "ServiceNamespace": "sagemaker",
-        "ResourceId": resource_id,
-        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-    }
-    # Your role may change only scalable targets tagged with your name.
-    autoscaling.register_scalable_target(
-        **target,
-        MinCapacity=min_instances,
-        MaxCapacity=max_instances,
-        Tags={**environment().tags, "attendee": environment().attendee},
-    )
-    _record("scalable_targets", resource_id)
-    policy = autoscaling.put_scaling_policy(
-        **target,
-        PolicyName=resource_name("invocations-per-instance"),
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": float(invocations_per_instance),
-            "PredefinedMetricSpecification": {
-                "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
-            },
-            "ScaleOutCooldown": 60,  # add capacity quickly under load
-            "ScaleInCooldown": 300,  # and remove it slowly, so a lull does not flap
-        },
-    )
-    return {**scaling, "PolicyARN": policy["PolicyARN"]}
-
-
-def batch_transform(model_data: str, input_uri: str, output_uri: str, *, kind: str) -> list[str]:
-    """Predict every line of the CSV files under ``input_uri`` with a batch transform job
-    (no endpoint); returns the output files (``<input file>.out``, one answer per line)."""
-    job_name = unique_name("transform")
-    from sagemaker.model import Model
-
-    env = environment()
-    model = Model(
-        image_uri=_image(kind),
-        model_data=model_data,
-        role=env.execution_role_arn,
-        name=unique_name("transform-model"),
-        sagemaker_session=sagemaker_session(),
-    )
-    transformer = model.transformer(
-        instance_count=1,
-        instance_type=env.instance_types["endpoint"],
-        strategy="MultiRecord",  # many lines per request, up to max_payload
-        assemble_with="Line",
-        output_path=output_uri,
-        accept="text/csv",
-        tags=tags(),
-    )
-    _record("models", model.name)
-    transformer.transform(
-        input_uri,
-        content_type="text/csv",
-        split_type="Line",
-        job_name=job_name,
-        wait=True,
-        logs=False,
-    )
-    return [uri for uri in list_objects(output_uri) if uri.endswith(".out")]
-
-
-def delete_endpoint(endpoint: str) -> None:
-    """Delete an endpoint you created, its autoscaling and its endpoint config."""
-    _delete_aws_endpoint(endpoint)
-    _forget("endpoints", endpoint)
-
-
-def _delete_aws_endpoint(endpoint: str) -> None:
-    sm, autoscaling = _client("sagemaker"), _client("application-autoscaling")
-    for resource_id in _state().get("scalable_targets", []):
-        if resource_id.startswith(f"endpoint/{endpoint}/"):
-            target = {
-                "ServiceNamespace": "sagemaker",
-                "ResourceId": resource_id,
-                "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-            }
-            # Your role may deregister only targets tagged with your name: one that is gone
-            # already (a rerun of the clean-up) cannot be, so ask first.
-            listed = autoscaling.describe_scalable_targets(
-                ServiceNamespace="sagemaker", ResourceIds=[resource_id]
-            )["ScalableTargets"]
-            if listed:
-                _ignore_missing(autoscaling.deregister_scalable_target, **target)
-            _forget("scalable_targets", resource_id)
-    _ignore_missing(sm.delete_endpoint, EndpointName=endpoint)
-    _ignore_missing(sm.delete_endpoint_config, EndpointConfigName=endpoint)
-
-
+# -- clean-up ------------------------------------------------------------------------------------
 def cleanup(*, data: bool = False) -> list[str]:
-    """Delete every endpoint and model the labs created for you (and with ``data=True`` every
-    object under your S3 prefix); returns what was removed. Safe to run twice."""
+    """Delete every endpoint, endpoint configuration and model the labs named for you with
+    :func:`new_name` (their scalable targets first), and with ``data=True`` every object under
+    your S3 prefix; returns what was removed. Safe to run twice."""
+    sm, autoscaling = _client("sagemaker"), _client("application-autoscaling")
     removed = []
-    for endpoint in list(_state().get("endpoints", [])):
-        delete_endpoint(endpoint)
-        removed.append(f"endpoint {endpoint}")
-    for model in list(_state().get("models", [])):
-        _ignore_missing(_client("sagemaker").delete_model, ModelName=model)
-        _forget("models", model)
-        removed.append(f"model {model}")
+    for resource_id in list(_state().get("scalable-target", [])):
+        # Your role may deregister only targets tagged with your name: one that is gone already
+        # (a rerun of the clean-up, or its endpoint deleted) cannot be, so ask first.
+        listed = autoscaling.describe_scalable_targets(
+            ServiceNamespace="sagemaker", ResourceIds=[resource_id]
+        )["ScalableTargets"]
+        if listed:
+            autoscaling.deregister_scalable_target(
+                ServiceNamespace="sagemaker",
+                ResourceId=resource_id,
+                ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+            )
+            removed.append(f"scalable target {resource_id}")
+        _forget("scalable-target", resource_id)
+    deletes = {
+        "endpoint": lambda name: sm.delete_endpoint(EndpointName=name),
+        "endpoint-config": lambda name: sm.delete_endpoint_config(EndpointConfigName=name),
+        "model": lambda name: sm.delete_model(ModelName=name),
+    }
+    for kind in CLEANED_UP:  # endpoints before their configurations and models
+        for name in list(_state().get(kind, [])):
+            if _ignore_missing(deletes[kind], name):
+                removed.append(f"{kind} {name}")
+            _forget(kind, name)
     if data:
         objects = list_objects(s3_uri())
         bucket = environment().curated_bucket
@@ -1080,14 +830,16 @@ def _client(service: str):
     return _boto_session().client(service)
 
 
-def _ignore_missing(call, **arguments) -> None:
-    """Deleting what is already gone is fine in a clean-up."""
+def _ignore_missing(call, *arguments) -> bool:
+    """Deleting what is already gone is fine in a clean-up; True if something was deleted."""
     try:
-        call(**arguments)
+        call(*arguments)
     except Exception as error:
         code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
         if code not in ("ValidationException", "ObjectNotFoundException", "ResourceNotFound"):
             raise
+        return False
+    return True
 
 
 def show(function) -> None:

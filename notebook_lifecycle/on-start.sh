@@ -106,18 +106,23 @@ kernel_env_pip() {
     return 1
 }
 
-# The labs use the sagemaker SDK 2.x; SageMaker refreshes the kernel envs on every start
-# (docs.aws.amazon.com/sagemaker/latest/dg/nbi-add-external.html). As ec2-user, who owns the
-# env: root-owned files there would stop the attendee from repairing it.
+# The labs teach the sagemaker SDK v3 (labs/README.md; the pin of
+# workshop_artifacts/kernel_locks/notebook-al2023-v1.txt); SageMaker refreshes the kernel envs
+# on every start (docs.aws.amazon.com/sagemaker/latest/dg/nbi-add-external.html), and AWS's
+# lifecycle best practices install packages from the on-start script, in the background as the
+# install outlasts the script's 5 minutes (nbi-lifecycle-config-install.html). ~2 minutes; the
+# first lab that needs it is module 5. As ec2-user, who owns the env: root-owned files there
+# would stop the attendee from repairing it.
+LABS_SDK=${LABS_SDK:-sagemaker==3.27.0}
 install_labs_sdk() {
     local pip log=$AUTOSTOP_DIR/pip-sdk.log
     pip=$(kernel_env_pip) || { log "no conda_python3 env found; SDK not pinned" && return 0; }
     mkdir -p "$AUTOSTOP_DIR"
     (
         trap '' HUP
-        as_user timeout 900 "$pip" install --quiet 'sagemaker>=2.257,<3' >"$log" 2>&1
+        as_user timeout 900 "$pip" install --quiet "$LABS_SDK" >"$log" 2>&1
     ) </dev/null >/dev/null 2>&1 &
-    log "pinning the labs' sagemaker SDK 2.x in $pip's env in the background (log: $log)"
+    log "installing the labs' $LABS_SDK in $pip's env in the background (log: $log)"
 }
 
 # env.json: the SSM parameter's JSON object if named and readable, else this script's values.

@@ -44,7 +44,8 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "workshopctl": _SHARED,
     "app.py": frozenset({"stacks", "workshop_spec", "workshop_artifacts"}),
     "labs/workshop.py": frozenset(),  # runs alone in the notebook's kernel, in AWS as rehearsed
-    # The exercises' solutions run in the same kernel; they import the helper as a sibling module.
+    # The exercises' solutions run in the same kernel (loaded into the notebooks or run by the
+    # tests); they import the helper as a sibling module.
     "labs/solutions": frozenset(),
     "bench": frozenset({"workshopctl", *_SHARED}),
     "tests": _EVERYTHING,

@@ -10,6 +10,9 @@ Two things are built from a lock, each once per machine and cached under ``.cach
 
 * :func:`runtime_venv` — a virtual environment with an interpreter of the image's Python minor
   version and the locked libraries, where the tests run the real programs;
+* :func:`lab_kernel` — the labs' notebook kernel (``kernel_locks/notebook-al2023-v1.txt``): the
+  venv of the notebook platform's Python with the SageMaker SDK the labs teach, and a Jupyter
+  kernelspec ``conda_python3`` that starts it, where the rehearsal and the tests run the labs;
 * :func:`package_overlay` — one locked package (xgboost) installed into a folder to put first
   on ``PYTHONPATH`` of this project's own interpreter; the serving models are trained with it
   so that the built-in algorithm's serving container can read them (see serving_models.py).
@@ -21,6 +24,7 @@ Pure Python: no CDK, no boto3.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -33,6 +37,8 @@ from workshop_artifacts import cache
 from workshop_spec.config import PROJECT_ROOT
 
 LOCKS_DIR = Path(__file__).with_name("runtime_locks")
+KERNEL_LOCK = Path(__file__).with_name("kernel_locks") / "notebook-al2023-v1.txt"
+LAB_KERNEL_NAME = "conda_python3"  # the notebook instance's kernel the labs declare
 PIP_TIMEOUT_SECONDS = 900
 _HEADER = re.compile(r"^#\s*(platform|image|python):\s*(\S+)\s*$")
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)")
@@ -111,18 +117,39 @@ def find_interpreter(minor: str) -> Path | None:
     return None
 
 
-def runtime_venv(runtime: RuntimeLock, cache_root: Path = cache.CACHE_ROOT) -> Path:
+def runtime_venv(
+    runtime: RuntimeLock, cache_root: Path = cache.CACHE_ROOT, *, fallback: bool = False
+) -> Path:
     """The Python executable of a venv reproducing ``runtime``, built on first use (~40 s).
 
-    Cached by the lock file's bytes (``cache.py``: ``<cache_root>/runtime-venv/<key>/``); built
-    in a scratch folder and renamed into place, so an interrupted build leaves no half-made venv.
-    A venv finds its site-packages relative to its own folder: moving it is safe as long as it is
-    only ever run as ``<folder>/bin/python`` (its scripts' shebangs are not).
+    Cached by the lock file's bytes and the interpreter's version (``cache.py``:
+    ``<cache_root>/runtime-venv/<key>/``); built in a scratch folder and renamed into place, so
+    an interrupted build leaves no half-made venv. A venv finds its site-packages relative to its
+    own folder: moving it is safe as long as it is only ever run as ``<folder>/bin/python`` (its
+    scripts' shebangs are not).
+
+    Without the runtime's Python, ``fallback`` builds it on this process's Python instead (the
+    lab kernel: its lock installs on 3.10 to 3.13, and a static check still holds the labs to
+    the notebook's 3.10, tests/labs/test_python310.py); otherwise that is RuntimeUnavailable.
     """
-    key = cache.key(files=[runtime.path], values={"runtime": runtime.name})
+    interpreter = find_interpreter(runtime.python)
+    if interpreter is None and fallback:
+        interpreter = Path(sys.executable)
+        current = f"{sys.version_info.major}.{sys.version_info.minor}"
+        print(
+            f"NOTE no Python {runtime.python} here (the {runtime.name} platform's): building its "
+            f"environment on Python {current} instead (`pyenv install {runtime.python}` for the "
+            "exact one)",
+            file=sys.stderr,
+        )
+    values = {"runtime": runtime.name}
+    if interpreter is not None and fallback:
+        python = _version(interpreter)
+        if python != runtime.python:  # a stand-in's venv is cached apart from the real one's
+            values["python"] = python
+    key = cache.key(files=[runtime.path], values=values)
 
     def build(venv: Path) -> None:
-        interpreter = find_interpreter(runtime.python)
         if interpreter is None:
             raise RuntimeUnavailable(
                 f"no Python {runtime.python} interpreter (needed for {runtime.name}): install it "
@@ -132,6 +159,36 @@ def runtime_venv(runtime: RuntimeLock, cache_root: Path = cache.CACHE_ROOT) -> P
         _pip_install(venv / "bin" / "python", ["-r", str(runtime.path)])
 
     return cache.entry("runtime-venv", key, build, cache_root) / "bin" / "python"
+
+
+def _version(interpreter: Path) -> str:
+    probe = subprocess.run(
+        [str(interpreter), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return probe.stdout.strip()
+
+
+def lab_kernel(cache_root: Path = cache.CACHE_ROOT) -> Path:
+    """The folder of Jupyter kernelspecs holding ``conda_python3``: the labs' kernel, an
+    interpreter of the notebook platform's Python with the kernel lock's libraries (built on
+    first use, ~80-130 s and ~0.9 GB, then cached; see :func:`runtime_venv`).
+
+    The kernelspec is written next to the venv at each call, with the venv's absolute path:
+    the venv is built in a scratch folder and renamed, so it cannot be written at build time.
+    """
+    python = runtime_venv(read_lock(KERNEL_LOCK), cache_root, fallback=True)
+    kernels = python.parent.parent / "share" / "jupyter" / "kernels"
+    spec = kernels / LAB_KERNEL_NAME / "kernel.json"
+    wanted = {
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": LAB_KERNEL_NAME,
+        "language": "python",
+    }
+    if not spec.exists() or json.loads(spec.read_text()) != wanted:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec.write_text(json.dumps(wanted, indent=1))
+    return kernels
 
 
 def package_overlay(
@@ -167,15 +224,22 @@ def _run(command: list[str]) -> None:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
 
 
+USAGE = "usage: python -m workshop_artifacts.runtimes overlay LOCK PACKAGE | lab-kernel"
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m workshop_artifacts.runtimes overlay LOCK PACKAGE``: build an overlay ahead of use
-    (``make setup`` does, so that synthesis itself installs nothing)."""
+    (``make setup`` does, so that synthesis itself installs nothing); ``... lab-kernel``: build
+    the labs' kernel ahead of the rehearsal and the tests (``make setup`` does too)."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3 or args[0] != "overlay":
-        print("usage: python -m workshop_artifacts.runtimes overlay LOCK PACKAGE", file=sys.stderr)
-        return 2
-    print(package_overlay(lock(args[1]), args[2]))
-    return 0
+    if len(args) == 3 and args[0] == "overlay":
+        print(package_overlay(lock(args[1]), args[2]))
+        return 0
+    if args == ["lab-kernel"]:
+        print(lab_kernel())
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

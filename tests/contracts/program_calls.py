@@ -305,6 +305,9 @@ def _labs_helper(deployed: Deployed) -> Program:
             "TableName": "bank_marketing",
             "ParameterNameWithoutLeadingSlash": config.workshop_parameter_name.lstrip("/"),
             "RepositoryName": repositories[0].name if repositories else "none",
+            # training_log(): the training job's log streams, one per instance.
+            "LogGroupName": "/aws/sagemaker/TrainingJobs",
+            "LogStreamName": f"{own}/algo-1-1700000000",
         },
         context={
             "aws:RequestTag/workshop": config.prefix,
@@ -313,16 +316,28 @@ def _labs_helper(deployed: Deployed) -> Program:
             "s3:prefix": config.attendee_prefix(attendee),
             "iam:PassedToService": "sagemaker.amazonaws.com",
         },
-        # Estimator, HyperparameterTuner, Model and Transformer of the SageMaker SDK.
+        # What the notebooks' cells call with the SageMaker SDK v3 (ModelTrainer,
+        # HyperparameterTuner, Model, EndpointConfig, Endpoint, Transformer) and boto3 (the
+        # traffic shift, the scaling policy), as the same role as the helper.
         declared=(
             "sagemaker:CreateTrainingJob",
+            "sagemaker:DescribeTrainingJob",
             "sagemaker:CreateHyperParameterTuningJob",
+            "sagemaker:DescribeHyperParameterTuningJob",
+            "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
             "sagemaker:CreateModel",
+            "sagemaker:DescribeModel",
             "sagemaker:CreateEndpointConfig",
+            "sagemaker:DescribeEndpointConfig",
             "sagemaker:CreateEndpoint",
+            "sagemaker:DescribeEndpoint",
+            "sagemaker:InvokeEndpoint",
+            "sagemaker:UpdateEndpointWeightsAndCapacities",
             "sagemaker:CreateTransformJob",
             "sagemaker:DescribeTransformJob",
             "sagemaker:AddTags",
+            "application-autoscaling:RegisterScalableTarget",
+            "application-autoscaling:PutScalingPolicy",
         ),
         implied=(("iam:PassRole", role.arn),),
     )

@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
@@ -513,93 +512,34 @@ def test_a_transform_job_sends_single_records_and_joins_its_input(emulated, asse
     sm.delete_model(ModelName=name)
 
 
-# -- the labs' own code ----------------------------------------------------------------------------
-@pytest.fixture
-def labs(attendee, workshop_values, tmp_path, monkeypatch, attendee_kernel, fast_sdk_waits):
-    """``labs/workshop.py`` in AWS mode, as the attendee's notebook kernel runs it: env.json
-    from the SSM parameter, the attendee's name, and the emulator's standard AWS settings."""
-    env_file = tmp_path / "env.json"
-    env_file.write_text(json.dumps(workshop_values))
-    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
-    monkeypatch.setenv("WORKSHOP_ATTENDEE", attendee["name"])
-    monkeypatch.setenv("HOME", str(tmp_path))  # the labs' state file: ~/SageMaker/.workshop
-    monkeypatch.delenv("WORKSHOP_TARGET", raising=False)
-    monkeypatch.syspath_prepend(str(REPO / "labs"))
-    import workshop
-
-    caches = [workshop.environment, workshop.sagemaker_session, workshop._boto_session]
-    for cached in caches:
-        cached.cache_clear()
-    yield workshop
-    for cached in caches:
-        cached.cache_clear()
-
-
-def test_the_labs_serving_calls_run_against_the_emulator(
-    emulated, attendee, labs, bank_row, attendee_kernel
-):
-    models = attendee["models"]
-    # Module 7's A/B lab: two variants, traffic split, a shift, autoscaling.
-    endpoint = labs.deploy(
-        {"variant-a": models["ChampionModel"], "variant-b": models["ChallengerModel"]},
-        kind="xgboost", suffix="ab", weights={"variant-a": 0.5, "variant-b": 0.5},
+# -- the shapes the labs' SDK v3 reads back -------------------------------------------------------
+def test_describes_leave_out_the_optional_members_never_set(assembly, attendee):
+    """The SDK v3's typed resources (``Model.get``, ``EndpointConfig.get``, what ``create``
+    returns) refuse an empty VpcConfig or DataCaptureConfig: as in AWS, they are absent."""
+    sm, name = attendee["sagemaker"], f"{attendee['prefix']}describe-shape"
+    sm.create_model(
+        ModelName=name,
+        PrimaryContainer={"Image": _image(assembly, "ChampionModel"),
+                          "ModelDataUrl": attendee["models"]["ChampionModel"]},
+        ExecutionRoleArn=attendee["role"],
+        Tags=attendee["tags"],
     )  # fmt: skip
-    assert endpoint.startswith(attendee["prefix"])
-    assert labs.endpoint_weights(endpoint) == {"variant-a": 0.5, "variant-b": 0.5}
-    served = Counter(labs.invoke(endpoint, bank_row).variant for _ in range(100))
-    assert abs(served["variant-a"] / 100 - 0.5) <= 0.15, served
-    assert labs.set_weights(endpoint, {"variant-a": 1.0, "variant-b": 0.0}) == {
-        "variant-a": 1.0,
-        "variant-b": 0.0,
-    }
-    assert {labs.invoke(endpoint, bank_row).variant for _ in range(30)} == {"variant-a"}
-    assert labs.invoke(endpoint, bank_row, target_variant="variant-b").variant == "variant-b"
-    scaling = labs.enable_autoscaling(endpoint, "variant-a", max_instances=3)
-    assert scaling["PolicyARN"] and scaling["MaxCapacity"] == 3
-    rows = pd.DataFrame([bank_row.split(",")] * 7)
-    assert len(labs.predict_csv(endpoint, rows, batch_rows=3)) == 7
+    sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[{"VariantName": "champion", "ModelName": name,
+                             "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+        Tags=attendee["tags"],
+    )  # fmt: skip
 
-    # The multi-model lab: two archives behind one container, loaded on first use.
-    byom = models["ByomModel"]
-    multi = labs.deploy_multi_model({"tree-a.tar.gz": byom, "tree-b.tar.gz": byom}, suffix="mme")
-    assert labs.invoke(multi, "5.1,3.5,1.4,0.2", target_model="tree-a.tar.gz").body == "setosa\n"
-    assert labs.invoke(multi, "6.3,2.9,5.6,1.8", target_model="tree-b.tar.gz").body == "virginica\n"
-    assert labs.invoke(multi, "5.1,3.5,1.4,0.2", target_model="tree-a.tar.gz").body == "setosa\n"
-    reads = [c for c in emulated.log.calls(f"endpoint {multi}") if c.operation == "GetObject"]
-    assert [c.checks[0].resource.rsplit("/", 1)[1] for c in reads] == [
-        "tree-a.tar.gz",
-        "tree-b.tar.gz",
-    ]
+    model = sm.describe_model(ModelName=name)
+    config = sm.describe_endpoint_config(EndpointConfigName=name)
 
-    # Batch transform: every input line answered, in <input>.out under the output path.
-    lines = [bank_row] * 25
-    attendee["s3"].put_object(
-        Bucket=attendee["bucket"],
-        Key=f"{attendee['own']}transform/in/rows.csv",
-        Body="\n".join(lines) + "\n",
-    )
-    outputs = labs.batch_transform(
-        models["ChampionModel"],
-        labs.s3_uri("transform/in/"),
-        labs.s3_uri("transform/out/"),
-        kind="xgboost",
-    )
-    assert outputs == [labs.s3_uri("transform/out/rows.csv.out")]
-    assert len(labs.read_csv(outputs[0], header=None)) == len(lines)
-    jobs = emulated.client("sagemaker").list_transform_jobs()["TransformJobSummaries"]
-    assert {
-        j["TransformJobStatus"]
-        for j in jobs
-        if j["TransformJobName"].startswith(f"{attendee['prefix']}transform-")
-    } == {"Completed"}
-
-    removed = labs.cleanup()
-    assert f"endpoint {endpoint}" in removed and f"endpoint {multi}" in removed
-    for gone in (endpoint, multi):
-        with pytest.raises(ClientError):
-            attendee["sagemaker"].describe_endpoint(EndpointName=gone)
-    denied = [c for c in emulated.log.calls(attendee_kernel) if c.denied]
-    assert denied == []
+    assert "VpcConfig" not in model and "Containers" not in model
+    assert model["PrimaryContainer"]["ModelDataUrl"] == attendee["models"]["ChampionModel"]
+    assert "DataCaptureConfig" not in config
+    assert [v["VariantName"] for v in config["ProductionVariants"]] == ["champion"]
+    sm.delete_endpoint_config(EndpointConfigName=name)
+    sm.delete_model(ModelName=name)
 
 
 def _image(assembly, model: str) -> str:

@@ -1,5 +1,6 @@
-"""SageMaker training, processing and tuning jobs in the emulated account, driven the way the
-labs drive them (the lab helper's SDK v2 code, unchanged) and the way boto3 callers do.
+"""SageMaker training, processing and tuning jobs in the emulated account, driven with the
+requests the labs' SDK v3 cells send (the notebooks themselves run in tests/labs) and the way
+boto3 callers do.
 
 Every job here runs for real as a local process, on bank-marketing rows read from the deployed
 raw bucket and written under the attendee's own prefix, the only place their role may write.
@@ -10,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
-import sys
 import tarfile
 import time
 
@@ -21,7 +22,6 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tests.emulator.conftest import attendee_role_arn
 from workshopctl.emulator.executors import sagemaker_jobs
-from workshopctl.local.labs_step import LABS_DIR
 
 XGBOOST_QUICK = {"objective": "binary:logistic", "eval_metric": "auc", "num_round": "20"}
 TELEMETRY_OPT_OUT = """SchemaVersion: '1.0'
@@ -104,49 +104,23 @@ def iris(s3, own) -> str:
     return _put(s3, own("byom/train/iris.csv"), table.to_csv(index=False).encode())
 
 
-@pytest.fixture(scope="module")
-def lab(emulated, attendee, workshop_values, jobs, tmp_path_factory):
-    """The labs' helper module in AWS mode, its kernel reaching the emulator as the attendee."""
-    home = tmp_path_factory.mktemp("lab-home")
-    (home / "env.json").write_text(json.dumps(workshop_values))
-    (home / "sagemaker.yaml").write_text(TELEMETRY_OPT_OUT)  # no call home from the SDK
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in emulated.environment("lab kernel", attendee[1]).items():
-            patch.setenv(key, value)
-        patch.setenv("WORKSHOP_ENV_FILE", str(home / "env.json"))
-        patch.setenv("WORKSHOP_ATTENDEE", attendee[0])
-        patch.setenv("HOME", str(home))
-        patch.setenv("SAGEMAKER_USER_CONFIG_OVERRIDE", str(home / "sagemaker.yaml"))
-        patch.delenv("WORKSHOP_TARGET", raising=False)
-        if str(LABS_DIR) not in sys.path:
-            patch.syspath_prepend(str(LABS_DIR))
-        import workshop
-
-        caches = (workshop.environment, workshop.sagemaker_session, workshop._boto_session)
-        for cached in caches:
-            cached.cache_clear()
-        yield workshop
-        for cached in caches:
-            cached.cache_clear()
-
-
 def _training_job(sm, name: str, role: str, image: str, channels: dict, output: str, **extra):
-    sm.create_training_job(
-        TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File",
-                                **extra.pop("algorithm", {})},
-        RoleArn=role,
-        InputDataConfig=[
+    request = {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File",
+                                   **extra.pop("algorithm", {})},
+        "RoleArn": role,
+        "InputDataConfig": [
             {"ChannelName": channel, "ContentType": "text/csv",
              "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}
             for channel, uri in channels.items()
         ],
-        OutputDataConfig={"S3OutputPath": output},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
-        StoppingCondition={"MaxRuntimeInSeconds": 600},
-        Tags=[{"Key": "workshop", "Value": "mlws"}],
-        **extra,
-    )  # fmt: skip
+        "OutputDataConfig": {"S3OutputPath": output},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        "Tags": [{"Key": "workshop", "Value": "mlws"}],
+    }  # fmt: skip
+    sm.create_training_job(**{**request, **extra})
 
 
 def _wait(sm, name: str) -> dict:
@@ -267,21 +241,41 @@ def _xgboost_image(region: str) -> str:
     return image_uris.retrieve("xgboost", region=region, version="1.7-1")
 
 
-# -- training: the lab helper's SDK path ----------------------------------------------------------
-def test_the_labs_builtin_xgboost_trains_on_two_instances_with_the_algorithms_metrics(
-    lab, bank, s3, sm, emulated, jobs
-):
-    trained = lab.train_bank_xgboost(
-        bank["train"], bank["validation"], XGBOOST_QUICK, instance_count=2
-    )
+# -- training: the labs' requests ----------------------------------------------------------
+def _xgboost_image(region: str) -> str:
+    from sagemaker import image_uris
 
-    assert set(trained.metrics) == {"train:auc", "validation:auc"}  # no MetricDefinitions sent
-    assert 0.5 < trained.metrics["validation:auc"] <= 1
-    output = lab.s3_uri("bank-marketing/models/")
-    assert trained.model_data == f"{output}{trained.name}/output/model.tar.gz"
-    with tarfile.open(fileobj=io.BytesIO(_get(s3, trained.model_data))) as model:
+    return image_uris.retrieve("xgboost", region=region, version="1.7-1")
+
+
+def test_the_labs_builtin_xgboost_trains_on_two_instances_with_the_algorithms_metrics(
+    attendee, workshop_values, bank, own, s3, sm, emulated, jobs
+):
+    """Module 5's exercise 2 as its ModelTrainer sends it: two instances, the train channel
+    sharded by S3 key, no MetricDefinitions."""
+    name = f"mlws-{attendee[0]}-bank-xgb-two"
+    _training_job(
+        sm, name, attendee[1], _xgboost_image(workshop_values["region"]), {}, own("models/"),
+        InputDataConfig=[
+            {"ChannelName": "train", "ContentType": "text/csv",
+             "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": bank["train"],
+                                             "S3DataDistributionType": "ShardedByS3Key"}}},
+            {"ChannelName": "validation", "ContentType": "text/csv",
+             "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                             "S3Uri": bank["validation"]}}},
+        ],
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 5},
+        HyperParameters=XGBOOST_QUICK,
+    )  # fmt: skip
+    job = _wait(sm, name)
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+
+    assert set(metrics) == {"train:auc", "validation:auc"}  # no MetricDefinitions sent
+    assert 0.5 < metrics["validation:auc"] <= 1
+    model_data = job["ModelArtifacts"]["S3ModelArtifacts"]
+    assert model_data == f"{own('models/')}{name}/output/model.tar.gz"
+    with tarfile.open(fileobj=io.BytesIO(_get(s3, model_data))) as model:
         assert model.getnames() == ["xgboost-model"]
-    job = sm.describe_training_job(TrainingJobName=trained.name)
     assert job["TrainingJobStatus"] == job["SecondaryStatus"] == "Completed"
     assert [t["Status"] for t in job["SecondaryStatusTransitions"]] == [
         "Starting", "Downloading", "Training", "Uploading", "Completed"
@@ -292,24 +286,24 @@ def test_the_labs_builtin_xgboost_trains_on_two_instances_with_the_algorithms_me
     definitions = {d["Name"] for d in job["AlgorithmSpecification"]["MetricDefinitions"]}
     assert {"train:auc", "validation:auc", "validation:rmse"} <= definitions
     # ShardedByS3Key: each of the two instances got one of the two training files.
-    folder = jobs.root / "TrainingJob" / trained.name
+    folder = jobs.root / "TrainingJob" / name
     shares = [sorted(p.name for p in (folder / host / "input/data/train").iterdir())
               for host in ("algo-1", "algo-2")]  # fmt: skip
     assert sorted(shares) == [["part-1.csv"], ["part-2.csv"]]
     # One log stream per instance, written as the job's role, readable by the attendee.
-    logs = emulated.client("logs", "test attendee", lab.environment().execution_role_arn)
+    logs = emulated.client("logs", "test attendee", attendee[1])
     streams = logs.describe_log_streams(
-        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{trained.name}/"
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/"
     )["logStreams"]
     assert sorted(s["logStreamName"].rsplit("-", 1)[0] for s in streams) == [
-        f"{trained.name}/algo-1", f"{trained.name}/algo-2"
+        f"{name}/algo-1", f"{name}/algo-2"
     ]  # fmt: skip
     first = next(s for s in streams if "/algo-1-" in s["logStreamName"])
     events = logs.get_log_events(
         logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=first["logStreamName"]
     )["events"]
     assert any(e["message"].startswith("[19]#011train-auc:") for e in events)
-    job_calls = {c.operation for c in emulated.log.calls(f"training job {trained.name}")}
+    job_calls = {c.operation for c in emulated.log.calls(f"training job {name}")}
     assert {"ListObjectsV2", "GetObject", "PutObject", "PutLogEvents"} <= job_calls
 
 
@@ -329,20 +323,41 @@ def test_a_byom_job_without_metric_definitions_publishes_no_metrics(
     assert job.get("FinalMetricDataList", []) == []
 
 
-def test_the_labs_byom_job_defines_its_metric_and_gets_it(lab, iris, emulated):
-    trained = lab.train_byom(iris, {"max_leaf_nodes": 3})
+def test_a_spot_job_bills_less_than_it_trains_and_its_caller_pays_the_billable_time(
+    attendee, workshop_values, iris, own, emulated
+):
+    """Module 5's managed spot job: DescribeTrainingJob's saving formula gives SPOT_SAVING,
+    and the rehearsal's bill counts the billable seconds."""
+    sm = emulated.client("sagemaker", "spot caller", attendee[1])
+    name = f"mlws-{attendee[0]}-byom-spot"
+    _training_job(sm, name, attendee[1], workshop_values["byom_image_uri"],
+                  {"training": iris}, own("byom/models/"),
+                  HyperParameters={"max_leaf_nodes": "3"}, EnableManagedSpotTraining=True,
+                  StoppingCondition={"MaxRuntimeInSeconds": 600,
+                                     "MaxWaitTimeInSeconds": 1200})  # fmt: skip
 
-    # The job's instance-seconds are billed to the call that created it (the rehearsal's bill).
-    [created] = [
-        call for call in emulated.log.calls("lab kernel")
-        if call.operation == "CreateTrainingJob" and trained.name in str(call.checks)
-    ]  # fmt: skip
+    job = _wait(sm, name)
+
+    assert job["TrainingJobStatus"] == "Completed" and job["EnableManagedSpotTraining"]
+    training, billable = job["TrainingTimeInSeconds"], job["BillableTimeInSeconds"]
+    assert billable == max(1, math.ceil(training * (1 - sagemaker_jobs.SPOT_SAVING)))
+    [created] = [c for c in emulated.log.calls("spot caller") if c.operation == "CreateTrainingJob"]
     [item] = created.usage["instance_seconds"]
-    assert item["type"].startswith("ml.") and item["seconds"] >= 1
+    assert item["type"].startswith("ml.") and item["seconds"] == billable
 
-    assert set(trained.metrics) == {"train:accuracy"}
-    assert 0.9 < trained.metrics["train:accuracy"] <= 1
-    assert trained.model_data.endswith(f"/{trained.name}/output/model.tar.gz")
+
+@pytest.mark.parametrize(
+    "stopping",
+    [{"MaxRuntimeInSeconds": 600}, {"MaxRuntimeInSeconds": 600, "MaxWaitTimeInSeconds": 300}],
+    ids=["no wait time", "wait below runtime"],
+)
+def test_a_spot_job_needs_a_wait_time_at_least_its_runtime(
+    sm, attendee, workshop_values, iris, own, stopping
+):
+    with pytest.raises(ClientError, match="MaxWaitTimeInSeconds"):
+        _training_job(sm, f"mlws-{attendee[0]}-spot-bad", attendee[1],
+                      workshop_values["byom_image_uri"], {"training": iris}, own("byom/models/"),
+                      EnableManagedSpotTraining=True, StoppingCondition=stopping)  # fmt: skip
 
 
 def test_a_byom_job_with_metric_definitions_publishes_them(
@@ -411,19 +426,63 @@ def test_a_model_the_role_may_not_write_fails_the_upload(sm, attendee, bank, emu
 
 # -- tuning ---------------------------------------------------------------------------------------
 def test_the_labs_bayesian_tuning_runs_real_trials_two_at_a_time(
-    lab, bank, sm, emulated, monkeypatch
+    attendee, workshop_values, bank, own, sm, emulated, monkeypatch
 ):
-    from sagemaker.tuner import ContinuousParameter, IntegerParameter
-
+    """Module 6.1's tuner as the SDK sends it: Bayesian, 2 trials at a time."""
     monkeypatch.setenv(sagemaker_jobs.MAX_TUNING_JOBS_ENV, "3")  # the rehearsal's cap
-    name = lab.tune(
-        bank["train"], bank["validation"],
-        {"eta": ContinuousParameter(0.1, 0.5), "max_depth": IntegerParameter(2, 5)},
-        static_hyperparameters=XGBOOST_QUICK, max_jobs=4, max_parallel_jobs=2,
+    name = f"mlws-{attendee[0]}-hpo-test"
+    sm.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "HyperParameterTuningJobObjective": {"Type": "Maximize",
+                                                 "MetricName": "validation:auc"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1",
+                                               "MaxValue": "0.5", "ScalingType": "Auto"}],
+                "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2",
+                                            "MaxValue": "5", "ScalingType": "Auto"}],
+            },
+        },
+        TrainingJobDefinition={
+            "StaticHyperParameters": XGBOOST_QUICK,
+            "AlgorithmSpecification": {"TrainingImage": _xgboost_image(workshop_values["region"]),
+                                       "TrainingInputMode": "File"},
+            "RoleArn": attendee[1],
+            "InputDataConfig": [
+                {"ChannelName": channel, "ContentType": "text/csv",
+                 "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}}}
+                for channel, uri in bank.items()
+            ],
+            "OutputDataConfig": {"S3OutputPath": own("tuning/")},
+            "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1,
+                               "VolumeSizeInGB": 5},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+        Tags=[{"Key": "workshop", "Value": "mlws"}],
     )  # fmt: skip
-
-    results = lab.tuning_results(name)
-    best = lab.best_training_job(name)
+    for _ in range(240):
+        status = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        if status["HyperParameterTuningJobStatus"] != "InProgress":
+            break
+        time.sleep(1)
+    summaries = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name
+    )["TrainingJobSummaries"]
+    results = pd.DataFrame(
+        [{"TrainingJobName": t["TrainingJobName"], "TrainingJobStatus": t["TrainingJobStatus"],
+          "FinalObjectiveValue": t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
+          **{k: float(v) for k, v in t["TunedHyperParameters"].items()}}
+         for t in summaries]
+    )  # fmt: skip
+    best_summary = status["BestTrainingJob"]
+    best_job = sm.describe_training_job(TrainingJobName=best_summary["TrainingJobName"])
+    best = {
+        "name": best_summary["TrainingJobName"],
+        "objective": best_summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
+        "model_data": best_job["ModelArtifacts"]["S3ModelArtifacts"],
+    }
     tuning = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     assert tuning["HyperParameterTuningJobStatus"] == "Completed"
     assert tuning["HyperParameterTuningJobConfig"]["ResourceLimits"] == {
@@ -432,9 +491,7 @@ def test_the_labs_bayesian_tuning_runs_real_trials_two_at_a_time(
     assert tuning["TrainingJobStatusCounters"]["Completed"] == 3
     assert tuning["ObjectiveStatusCounters"] == {"Succeeded": 3, "Pending": 0, "Failed": 0}
     assert len(results) == 3 and set(results["TrainingJobStatus"]) == {"Completed"}
-    assert {"eta", "max_depth", "FinalObjectiveValue", "TrainingElapsedTimeSeconds"} <= set(
-        results.columns
-    )
+    assert {"eta", "max_depth", "FinalObjectiveValue"} <= set(results.columns)
     assert results["eta"].between(0.1, 0.5).all() and results["max_depth"].between(2, 5).all()
     for trial in results["TrainingJobName"]:
         assert re.fullmatch(rf"{re.escape(name)}-00[123]-[0-9a-f]{{8}}", trial)

@@ -30,14 +30,15 @@ TIME_LIMITS = {
     "3-regression": 60,
     "4-big-data": 120,
     "5-classification": 90,
-    "6.1-tuning": 90,
+    "6.1-tuning": 150,
     "6.2-tuning-analysis": 60,
-    "7-byom": 120,
+    "7-byom": 180,
 }
 DEPENDS_ON = {
     "3-regression": ["2-data-engineering"],
     "6.1-tuning": ["5-classification"],
     "6.2-tuning-analysis": ["6.1-tuning"],
+    "7-byom": ["6.1-tuning"],  # the A/B test's champion (module 5) and challenger (6.1)
 }
 
 if str(LABS_DIR) not in sys.path:  # the tests import the helper as the notebooks do

@@ -2,13 +2,15 @@
 Scaling; botocore's Stubber plays Comprehend (moto has no BatchDetectSentiment).
 
 These tests pin what an attendee's role requires (prefixed names, the workshop tag, writes under
-their own prefix) and that the SageMaker calls are the SDK v2 ones the labs teach (instance
-count, sharded channel, production variants), read back from the mocked APIs.
+their own prefix) and what the helper keeps for modules 5-7 (names, the clean-up of what the
+notebooks' SDK v3 cells created, logs, transform answers, gains). The SDK calls themselves are
+in the notebooks, which tests/labs/test_notebooks_run.py executes against the emulated account.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import boto3
@@ -48,8 +50,6 @@ def aws(monkeypatch, tmp_path):
     env_file.write_text(json.dumps(ENVIRONMENT))
     monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
     _forget_cached_sessions()
-    # The SDK polls jobs and endpoints every few seconds; moto answers at once.
-    monkeypatch.setattr("sagemaker.session.time.sleep", lambda seconds: None)
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (ENVIRONMENT["raw_bucket"], ENVIRONMENT["curated_bucket"]):
@@ -220,75 +220,107 @@ def test_comprehend_goes_in_batches_of_25_and_skips_empty_texts(aws, monkeypatch
 
 
 # -- SageMaker -----------------------------------------------------------------------------------
-def test_bank_training_runs_on_two_instances_with_the_train_channel_sharded(aws):
-    channels = _upload_bank_channels()
-    job = workshop.train_bank_xgboost(
-        channels["train"], channels["validation"], {"num_round": 10}, instance_count=2
-    )
-    described = boto3.client("sagemaker", region_name=REGION).describe_training_job(
-        TrainingJobName=job.name
-    )
+def test_names_fit_each_kind_and_only_hosting_resources_are_recorded_for_clean_up(aws):
+    names = {kind: workshop.new_name(kind, "bank-xgb") for kind in workshop.NAME_KINDS}
 
-    assert job.name.startswith("mlws-alice-bank-xgb-")
-    assert described["ResourceConfig"]["InstanceCount"] == 2
-    distribution = {
-        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3DataDistributionType"]
-        for c in described["InputDataConfig"]
+    assert all(name.startswith("mlws-alice-") for name in names.values())
+    assert all(len(names[kind]) <= limit for kind, limit in workshop.NAME_KINDS.items())
+    state = workshop._state()
+    assert {kind: state.get(kind) for kind in workshop.CLEANED_UP} == {
+        kind: [names[kind]] for kind in workshop.CLEANED_UP
     }
-    assert distribution == {"train": "ShardedByS3Key", "validation": "FullyReplicated"}
-    assert described["AlgorithmSpecification"]["TrainingImage"].endswith("/sagemaker-xgboost:1.7-1")
-    assert f".{REGION}." in described["AlgorithmSpecification"]["TrainingImage"]
-    assert described["HyperParameters"]["num_round"] == "10"
-    assert described["RoleArn"] == ENVIRONMENT["execution_role_arn"]
-    assert job.model_data.startswith("s3://workshop-curated/attendees/alice/")
-    assert _tags(described["TrainingJobArn"]) == {"workshop": "mlws"}
+    assert "job" not in state and "tuning-job" not in state
+    with pytest.raises(ValueError, match="endpoint-config"):
+        workshop.new_name("notebook", "x")
 
 
-def test_ab_endpoint_weights_autoscaling_and_clean_up(aws):
+def test_cleanup_deletes_what_was_named_scaling_first_and_is_safe_twice(aws):
+    """What the labs' cells create with the SDK, under names from new_name, goes."""
     sm = boto3.client("sagemaker", region_name=REGION)
-    model_data = workshop.s3_uri("models/model.tar.gz")
-    endpoint = workshop.deploy(
-        {"variant-a": model_data, "variant-b": model_data},
-        kind="xgboost", suffix="bank-ab", weights={"variant-a": 0.9, "variant-b": 0.1},
-    )  # fmt: skip
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint)
-    described = sm.describe_endpoint(EndpointName=endpoint)
-
-    assert endpoint.startswith("mlws-alice-bank-ab-")
-    assert {v["VariantName"]: v["InitialVariantWeight"] for v in config["ProductionVariants"]} == {
-        "variant-a": 0.9,
-        "variant-b": 0.1,
-    }
-    assert _tags(described["EndpointArn"]) == {"workshop": "mlws"}
-    models = [v["ModelName"] for v in config["ProductionVariants"]]
-    assert all(m.startswith("mlws-alice-bank-ab-variant-") for m in models)
-
-    assert workshop.set_weights(endpoint, {"variant-a": 0.5, "variant-b": 0.5}) == {
-        "variant-a": 0.5,
-        "variant-b": 0.5,
-    }
-    registrations: list[dict] = []
-    workshop._boto_session().events.register(
-        "provide-client-params.application-autoscaling.RegisterScalableTarget",
-        lambda params, **_: registrations.append(dict(params)),
+    model = workshop.new_name("model", "bank")
+    sm.create_model(
+        ModelName=model,
+        PrimaryContainer={"Image": "x", "ModelDataUrl": workshop.s3_uri("m.tar.gz")},
+        ExecutionRoleArn=ENVIRONMENT["execution_role_arn"],
     )
-    policy = workshop.enable_autoscaling(endpoint, "variant-a", max_instances=3)
-    targets = boto3.client("application-autoscaling", region_name=REGION)
-    registered = targets.describe_scalable_targets(ServiceNamespace="sagemaker")
-    assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"])
-            for t in registered["ScalableTargets"]] == [
-        (f"endpoint/{endpoint}/variant/variant-a", 1, 3)
-    ]  # fmt: skip
-    assert policy["PolicyARN"]
-    # The attendee's role may change only scalable targets tagged with its name.
-    assert registrations[-1]["Tags"] == {"workshop": "mlws", "attendee": "alice"}
+    config = workshop.new_name("endpoint-config", "bank-ab")
+    sm.create_endpoint_config(
+        EndpointConfigName=config,
+        ProductionVariants=[{"VariantName": "champion", "ModelName": model,
+                             "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}],
+    )  # fmt: skip
+    endpoint = workshop.new_name("endpoint", "bank-ab")
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    autoscaling = boto3.client("application-autoscaling", region_name=REGION)
+    autoscaling.register_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=workshop.scalable_target(endpoint, "champion"),
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        MinCapacity=1,
+        MaxCapacity=2,
+    )
+    workshop.new_name("model", "never-created")  # named, then the cell failed: nothing to delete
 
     removed = workshop.cleanup()
 
-    assert removed == [f"endpoint {endpoint}", *(f"model {m}" for m in models)]
+    assert removed == [
+        f"scalable target endpoint/{endpoint}/variant/champion",
+        f"endpoint {endpoint}",
+        f"endpoint-config {config}",
+        f"model {model}",
+    ]
     assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
-    assert targets.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == []
+    assert (
+        autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+    )
     assert workshop.cleanup() == []
+
+
+def test_the_sdk_check_names_the_pin_to_install(aws, monkeypatch):
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "2.257.7")
+    with pytest.raises(RuntimeError, match=r"sagemaker==3\.27\.0"):
+        workshop.check_sdk()
+
+
+def test_batch_transform_answers_are_read_in_file_order(aws):
+    for name, lines in (("b.csv.out", "0.3\n0.4\n"), ("a.csv.out", "0.1\n0.2\n")):
+        aws.put_object(
+            Bucket="workshop-curated", Key=f"attendees/alice/out/{name}", Body=lines.encode()
+        )
+    aws.put_object(Bucket="workshop-curated", Key="attendees/alice/out/other.txt", Body=b"9")
+
+    assert workshop.read_predictions(workshop.s3_uri("out/")) == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_the_gains_of_a_perfect_order_and_of_a_random_one():
+    y = [1] * 20 + [0] * 80
+    perfect = workshop.gains(y, [1.0] * 20 + [0.0] * 80)
+    reversed_order = workshop.gains(y, [0.0] * 20 + [1.0] * 80)
+
+    assert perfect.loc[perfect["called"] == 0.2, "reached"].item() == 1.0
+    assert reversed_order.loc[reversed_order["called"] == 0.8, "reached"].item() == 0.0
+    assert len(perfect) == 100 and perfect["called"].iloc[-1] == 1.0
+
+
+def test_the_training_log_reads_each_instances_stream(aws):
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName=workshop.TRAINING_LOG_GROUP)
+    now = int(time.time() * 1000)  # CloudWatch Logs refuses events older than 14 days
+    for host in ("algo-1", "algo-2"):
+        stream = f"mlws-alice-job/{host}-1700000000"
+        logs.create_log_stream(logGroupName=workshop.TRAINING_LOG_GROUP, logStreamName=stream)
+        logs.put_log_events(
+            logGroupName=workshop.TRAINING_LOG_GROUP,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now + i, "message": f"round {i}"} for i in range(5)],
+        )
+
+    lines = workshop.training_log("mlws-alice-job", last=2)
+
+    assert lines == [
+        "[algo-1] round 3", "[algo-1] round 4", "[algo-2] round 3", "[algo-2] round 4"
+    ]  # fmt: skip
 
 
 def test_cleanup_with_data_removes_only_the_attendees_objects(aws):
@@ -311,52 +343,7 @@ def test_state_survives_between_notebooks(aws, tmp_path):
         workshop.recall("tuning_job")
 
 
-def test_tuning_is_a_bayesian_job_over_the_ranges_and_is_remembered(aws):
-    from sagemaker.tuner import ContinuousParameter, IntegerParameter
-
-    channels = _upload_bank_channels()
-    name = workshop.tune(
-        channels["train"], channels["validation"],
-        {"eta": ContinuousParameter(0, 1), "max_depth": IntegerParameter(1, 10)},
-        static_hyperparameters={"num_round": 10}, max_jobs=4, max_parallel_jobs=2,
-    )  # fmt: skip
-    described = boto3.client("sagemaker", region_name=REGION).describe_hyper_parameter_tuning_job(
-        HyperParameterTuningJobName=name
-    )
-    config = described["HyperParameterTuningJobConfig"]
-
-    assert name.startswith("mlws-alice-hpo-") and len(name) <= 32
-    assert config["Strategy"] == "Bayesian"
-    assert config["HyperParameterTuningJobObjective"] == {
-        "Type": "Maximize", "MetricName": "validation:auc"
-    }  # fmt: skip
-    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2}
-    ranges = config["ParameterRanges"]
-    assert [r["Name"] for r in ranges["ContinuousParameterRanges"]] == ["eta"]
-    assert [r["Name"] for r in ranges["IntegerParameterRanges"]] == ["max_depth"]
-    assert _tags(described["HyperParameterTuningJobArn"]) == {"workshop": "mlws"}
-    assert workshop.recall("tuning_job") == name
-
-
-def test_batch_transform_splits_csv_by_line_into_the_attendees_prefix(aws):
-    model_data = workshop.s3_uri("models/model.tar.gz")
-    workshop.batch_transform(
-        model_data, workshop.s3_uri("batch/in/"), workshop.s3_uri("batch/out/"), kind="xgboost"
-    )
-    sm = boto3.client("sagemaker", region_name=REGION)
-    [summary] = sm.list_transform_jobs()["TransformJobSummaries"]
-    job = sm.describe_transform_job(TransformJobName=summary["TransformJobName"])
-
-    assert job["TransformJobName"].startswith("mlws-alice-transform-")
-    assert job["TransformInput"]["SplitType"] == "Line"
-    assert job["TransformInput"]["ContentType"] == "text/csv"
-    assert job["TransformOutput"]["S3OutputPath"] == workshop.s3_uri("batch/out/")
-    assert job["ModelName"].startswith("mlws-alice-transform-model-")
-
-
-def test_multi_model_endpoint_uses_the_newest_workshop_image_and_copies_the_archives(
-    aws, monkeypatch, tmp_path
-):
+def test_the_byom_image_is_the_newest_tag_when_none_is_published(aws, monkeypatch, tmp_path):
     ecr = boto3.client("ecr", region_name=REGION)
     repository = ecr.create_repository(repositoryName="workshop-models")["repository"]
     manifest = json.dumps(
@@ -373,22 +360,5 @@ def test_multi_model_endpoint_uses_the_newest_workshop_image_and_copies_the_arch
     )
     monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
     workshop.environment.cache_clear()
-    aws.put_object(Bucket="workshop-curated", Key="attendees/alice/m/model.tar.gz", Body=b"tar")
 
-    endpoint = workshop.deploy_multi_model(
-        {"iris-a.tar.gz": workshop.s3_uri("m/model.tar.gz")}, suffix="byom-multi"
-    )
-    sm = boto3.client("sagemaker", region_name=REGION)
-    [variant] = sm.describe_endpoint_config(EndpointConfigName=endpoint)["ProductionVariants"]
-    container = sm.describe_model(ModelName=variant["ModelName"])["PrimaryContainer"]
-
-    assert container["Image"] == f"{repository['repositoryUri']}:src-1"
-    assert container["Mode"] == "MultiModel"
-    model_arn = sm.describe_model(ModelName=variant["ModelName"])["ModelArn"]
-    assert _tags(model_arn) == {"workshop": "mlws"}
-    assert container["ModelDataUrl"] == workshop.s3_uri(f"byom/multi-model/{endpoint}/")
-    assert workshop.list_objects(container["ModelDataUrl"]) == [
-        workshop.s3_uri(f"byom/multi-model/{endpoint}/iris-a.tar.gz")
-    ]
-    workshop.cleanup()
-    assert sm.list_endpoints()["Endpoints"] == [] and sm.list_models()["Models"] == []
+    assert workshop.byom_image() == f"{repository['repositoryUri']}:src-1"

@@ -156,24 +156,24 @@ def test_module_4_shows_entities_and_key_phrases(executed, rehearsal):
 # each with what it must find.
 SOLUTION_CELLS = [
     f"import sys\nsys.path.insert(0, {str(LABS_DIR)!r})\nimport workshop\n"
-    "from solutions import module1, module2, module3, module4",
-    "sizes = module1.table_sizes().set_index('table')\n"
+    "from solutions import module_1, module_2, module_3, module_4",
+    "sizes = module_1.table_sizes().set_index('table')\n"
     "assert (sizes['files'] > 0).all() and (sizes['MB'] > 0).all(), sizes\n"
     "assert {'bike_sharing_hourly', 'bank_marketing', 'reviews_tsv', 'reviews_parquet'}"
     " <= set(sizes.index)\n"
     "assert (sizes['USD per full scan'] >= 10 * 1024**2 / 1024**4 * 5.0).all()",
     "hour = workshop.read_csv(workshop.raw_uri('bike-sharing/hour.csv'))\n"
-    "weather = module2.demand_by_weather(hour).set_index('weathersit')\n"
+    "weather = module_2.demand_by_weather(hour).set_index('weathersit')\n"
     "assert weather['hours'].sum() == 17379\n"
     "assert weather['mean_rentals'].idxmin() == weather.index.max()  # heavy rain\n"
-    "rush = module2.add_rush_hour(hour).groupby('rush_hour')['cnt'].mean()\n"
+    "rush = module_2.add_rush_hour(hour).groupby('rush_hour')['cnt'].mean()\n"
     "assert rush[1] > 2 * rush[0]",
     "uris = workshop.recall('bike_features')\n"
     "train, test = workshop.read_csv(uris['train']), workshop.read_csv(uris['test'])\n"
     "features = [c for c in train.columns if c not in ('cnt', 'day')]\n"
-    "scores = module3.linear_with_one_hot_hour(train, test, features)\n"
+    "scores = module_3.linear_with_one_hot_hour(train, test, features)\n"
     "assert scores['hour one-hot'] < 0.8 * scores['hour as a number'], scores",
-    "bill = module4.dashboard_cost('Dresses').set_index('table')\n"
+    "bill = module_4.dashboard_cost('Dresses').set_index('table')\n"
     "assert bill.loc['reviews_tsv', 'reviews'] == bill.loc['reviews_parquet', 'reviews'] > 0\n"
     "scanned = bill['bytes scanned']\n"
     "assert scanned['reviews_tsv'] > scanned['reviews_parquet']\n"

@@ -143,10 +143,57 @@ def test_notebook_declares_the_notebook_instance_kernel(path):
     assert dict(notebook.metadata.kernelspec) == NOTEBOOK_INSTANCE_KERNELSPEC
 
 
-def test_the_local_target_runs_conda_python3_on_its_own_python(tmp_path):
+def test_the_local_target_runs_conda_python3_on_the_labs_kernel(tmp_path):
+    """conda_python3 is the labs' kernel (the notebook's Python and SDK, from the kernel lock);
+    a notebook that declares none runs on this Python."""
     notebook = nbformat.v4.new_notebook(metadata={"kernelspec": NOTEBOOK_INSTANCE_KERNELSPEC})
-    assert local_kernel(notebook, tmp_path / "1-a.ipynb") == "python3"
+    assert local_kernel(notebook, tmp_path / "1-a.ipynb") == "conda_python3"
     assert local_kernel(nbformat.v4.new_notebook(), tmp_path / "1-a.ipynb") == "python3"
     notebook.metadata.kernelspec["name"] = "conda_pytorch"
     with pytest.raises(ValueError, match="conda_pytorch"):
         local_kernel(notebook, tmp_path / "1-a.ipynb")
+
+
+# The SageMaker resources a lab from module 5 on creates, and the SDK v3 call that creates each:
+# the acceptance "the cells that create SageMaker resources contain the SDK calls themselves".
+SDK_CREATES = {
+    "5-classification": [
+        "ModelTrainer(", ".train(", "Model.create(", "Transformer(", ".transform(",
+    ],
+    "6.1-tuning": [
+        "ModelTrainer(", "HyperparameterTuner(", ".tune(", "Model.create(", "Transformer(",
+    ],
+    "6.2-tuning-analysis": ["HyperparameterTuningJobAnalytics("],
+    "7-byom": [
+        "Model.create(", "ProductionVariant(", "EndpointConfig.create(", "Endpoint.create(",
+        "update_endpoint_weights_and_capacities(", "register_scalable_target(",
+        "put_scaling_policy(", "ModelTrainer(", "Transformer(", 'mode="MultiModel"',
+    ],
+}  # fmt: skip
+# What the helper no longer does for the labs: the SDK code lives in the cells.
+HELPER_SDK_CALLS = re.compile(
+    r"workshop\.(?:train_\w+|tune|deploy\w*|batch_transform|enable_autoscaling|set_weights)\("
+)
+
+
+@pytest.mark.parametrize("stem", sorted(SDK_CREATES))
+def test_labs_from_module_5_write_the_sdk_calls_in_their_cells(stem):
+    code = "\n".join(code_cells(LABS_DIR / f"{stem}.ipynb"))
+
+    assert [call for call in SDK_CREATES[stem] if call not in code] == []
+    assert HELPER_SDK_CALLS.findall(code) == []
+    assert "workshop.show(" not in code
+
+
+@pytest.mark.parametrize(
+    "stem", ["5-classification", "6.1-tuning", "6.2-tuning-analysis", "7-byom"]
+)
+def test_labs_from_module_5_open_with_objectives_duration_and_cost_and_hold_exercises(stem):
+    cells = nbformat.read(LABS_DIR / f"{stem}.ipynb", as_version=4).cells
+    opening = cells[0].source
+    markdown = "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+
+    assert "**Objectives.**" in opening and "**Duration**" in opening and "**Cost**" in opening
+    assert "## Exercise" in markdown and "## Discussion" in markdown
+    solution = re.search(r"%load (solutions/module_[0-9_]+\.py)", markdown)
+    assert solution and (LABS_DIR / solution.group(1)).is_file()

@@ -45,6 +45,15 @@ def test_every_plot_lands_in_the_notebook(executed, stem):
             assert len(images) == cell.source.count("plt.show()"), cell.source
 
 
+@pytest.mark.parametrize("stem", ["5-classification", "6.1-tuning", "7-byom"])
+def test_the_sdk_labs_draw_their_results(executed, stem):
+    """Modules 5, 6.1 and 7 each end in at least one figure (issue 17's acceptance)."""
+    notebook = nbformat.read(executed(stem).executed, as_version=4)
+    images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
+              if "image/png" in o.get("data", {})]  # fmt: skip
+    assert images
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_clean_up_cell_leaves_nothing_running(executed, lab_workspace, stem):
     executed(stem)
@@ -70,6 +79,10 @@ def test_after_the_labs_the_deployed_functions_and_the_janitor_do_their_job(
     assert serving.shift["action"] == "shifted"
     janitor = check_janitor(rehearsal, lambda line: None)
     assert janitor.ok, (janitor.applied, janitor.left)
-    labs = [call for label, call in rehearsal.account.log.denials() if label.startswith("lab ")]
+    labs = [
+        (label, call.operation, call.checks[0].resource if call.checks else None)
+        for label, call in rehearsal.account.log.denials()
+        if label.startswith("lab ")
+    ]
     functions = [c for label, c in rehearsal.account.log.denials() if label.startswith("lambda")]
     assert labs == [] and functions == []

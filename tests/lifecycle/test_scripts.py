@@ -103,7 +103,7 @@ def test_no_repositories_clones_nothing(sandbox: Sandbox) -> None:
 def _labs_archive(tmp_path: Path) -> Path:
     archive = tmp_path / "labs.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.writestr("module2/bike_sharing.ipynb", '{"cells": []}')
+        bundle.writestr("module_2/bike_sharing.ipynb", '{"cells": []}')
     return archive
 
 
@@ -111,7 +111,7 @@ def test_labs_are_unpacked_once_and_edits_survive(sandbox: Sandbox, tmp_path: Pa
     uri = "s3://workshop-curated/labs/labs.zip"
     sandbox.put_s3_object(uri, _labs_archive(tmp_path))
     on_create(sandbox, LAB_REPOSITORIES="", LABS_S3_URI=uri)
-    notebook = sandbox.notebook_dir / "labs" / "module2" / "bike_sharing.ipynb"
+    notebook = sandbox.notebook_dir / "labs" / "module_2" / "bike_sharing.ipynb"
     assert json.loads(notebook.read_text()) == {"cells": []}
 
     notebook.write_text('{"cells": ["my answer"]}')
@@ -223,7 +223,14 @@ def test_a_bad_idle_value_falls_back_to_sixty(sandbox: Sandbox) -> None:
     assert "--idle-minutes 60 " in entry
 
 
-SDK_PIN = ["install", "--quiet", "sagemaker>=2.257,<3"]
+def _labs_sdk_pin() -> str:
+    """The sagemaker pin of the labs' kernel lock: what the rehearsal runs the labs on."""
+    from workshop_artifacts.runtimes import KERNEL_LOCK, read_lock
+
+    return f"sagemaker=={read_lock(KERNEL_LOCK).pins['sagemaker']}"
+
+
+SDK_PIN = ["install", "--quiet", _labs_sdk_pin()]
 
 
 def test_the_sdk_is_pinned_in_the_kernel_env_as_the_notebook_user(sandbox: Sandbox) -> None:

@@ -25,9 +25,10 @@ from workshopctl.local.workspace import Log, Metric, StepReport, Workspace
 LABS_DIR = PROJECT_ROOT / "labs"
 NOTEBOOK_KERNEL = "conda_python3"  # what the labs declare: the notebook instance's kernel
 LOCAL_KERNEL = "python3"  # the kernel of the Python that runs this (ipykernel's native kernel)
-# The notebook instance's kernels, as the local target runs them: with this Python, which has
-# the labs' dependencies (requirements-local.txt); no conda env exists here.
-LOCAL_KERNELS = {NOTEBOOK_KERNEL: LOCAL_KERNEL, LOCAL_KERNEL: LOCAL_KERNEL}
+# The notebook instance's kernels, as the local target runs them: conda_python3 by the labs'
+# kernel (its Python and the SDK the labs teach, from the kernel lock:
+# workshop_artifacts/runtimes.py lab_kernel), python3 (a notebook declaring none) by this Python.
+LOCAL_KERNELS = {NOTEBOOK_KERNEL: NOTEBOOK_KERNEL, LOCAL_KERNEL: LOCAL_KERNEL}
 DEFAULT_TIME_LIMIT = 300.0  # seconds per notebook
 INLINE_PLOTS = "module://matplotlib_inline.backend_inline"  # ipykernel's own default
 
@@ -99,7 +100,7 @@ def execute_notebook(
 
     client = NotebookClient(
         notebook,
-        kernel_name=local_kernel(notebook, path),  # the declared kernel exists on AWS only
+        km=_kernel_manager(local_kernel(notebook, path)),
         timeout_func=remaining,
         resources={"metadata": {"path": str(path.parent)}},  # `import workshop` finds it
     )
@@ -117,6 +118,21 @@ def execute_notebook(
     html = output_dir / f"{path.stem}.html"
     html.write_text(_html(notebook), encoding="utf-8")
     return NotebookRun(path.stem, status, seconds, executed, html, error)
+
+
+def _kernel_manager(kernel: str):
+    """A manager of ``kernel``: the labs' own kernelspec for the notebook's kernel (built on
+    first use), Jupyter's installed ones otherwise. Asynchronous, as nbclient's own default:
+    its cell timeouts wait on the async client's channels."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    if kernel != NOTEBOOK_KERNEL:
+        return AsyncKernelManager(kernel_name=kernel)
+    from workshop_artifacts.runtimes import lab_kernel
+
+    specs = KernelSpecManager(kernel_dirs=[str(lab_kernel())])
+    return AsyncKernelManager(kernel_name=kernel, kernel_spec_manager=specs)
 
 
 def _last_line(error: Exception) -> str:

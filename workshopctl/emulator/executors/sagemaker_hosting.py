@@ -150,6 +150,19 @@ class Hosting:
     def install(self) -> None:
         for service, operation, executor in (
             ("sagemaker", "CreateModel", self.create_model),
+            ("sagemaker", "DescribeModel", _without_empty("VpcConfig", "Containers")),
+            (
+                "sagemaker",
+                "DescribeEndpointConfig",
+                _without_empty(
+                    "DataCaptureConfig",
+                    "AsyncInferenceConfig",
+                    "ExplainerConfig",
+                    "ShadowProductionVariants",
+                    "VpcConfig",
+                ),
+            ),
+            ("sagemaker", "DescribeEndpoint", _without_empty("DataCaptureConfig")),
             ("sagemaker", "CreateEndpoint", self.create_endpoint),
             ("sagemaker", "UpdateEndpoint", self.update_endpoint),
             ("sagemaker", "UpdateEndpointWeightsAndCapacities", self.update_weights),
@@ -945,6 +958,27 @@ def _no_monitoring_schedules(call, forward) -> Reply:
     """ListMonitoringSchedules (moto has none). The emulator cannot create a monitoring
     schedule (CreateMonitoringSchedule is not emulated), so the true answer is an empty list."""
     return Reply.of_json({"MonitoringScheduleSummaries": []})
+
+
+def _without_empty(*optional: str):
+    """A Describe* answer as SageMaker gives it: an optional member that was never set is absent
+    (DescribeModel's ``VpcConfig`` and ``Containers``, DescribeEndpointConfig's
+    ``DataCaptureConfig`` ...), where moto answers an empty object or list, which the SDK v3's
+    typed resources refuse (a ``DataCaptureConfig`` needs its destination and options).
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModel.html,
+    API_DescribeEndpointConfig.html, API_DescribeEndpoint.html"""
+
+    def describe(call, forward) -> Reply:
+        reply = forward(call)
+        if reply.status != 200:
+            return reply
+        described = reply.json()
+        for member in optional:
+            if member in described and not described[member]:
+                del described[member]
+        return Reply.of_json(described)
+
+    return describe
 
 
 def install(account) -> None:
