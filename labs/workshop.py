@@ -3,9 +3,15 @@
 Every notebook starts with ``import workshop`` and ``env = workshop.environment()``. The
 environment is read once, from the first of:
 
-1. ``~/SageMaker/.workshop/env.json`` (or ``$WORKSHOP_ENV_FILE``), which the notebook's lifecycle
-   script writes at every start from the SSM parameter ``/<prefix>/workshop``;
-2. that SSM parameter itself, found from the notebook's name ``<prefix>-<attendee>``.
+1. ``~/SageMaker/.workshop/env.json`` (or ``$WORKSHOP_ENV_FILE``), which the lifecycle script
+   writes at every start from the SSM parameter ``/<prefix>/workshop`` (the notebook instance's
+   on-start, or in Studio the domain's JupyterLab lifecycle configuration);
+2. that SSM parameter itself, found from the notebook's (or Studio user profile's) name
+   ``<prefix>-<attendee>``.
+
+You are the attendee your notebook or Studio user profile is named after (Studio's
+``/opt/ml/metadata/resource-metadata.json`` names the profile), or whose execution role your
+Studio space runs as.
 
 Nothing here names an account, a region, a bucket or a role: they all come from the environment.
 From module 5 on, the notebooks' own cells hold the SageMaker Python SDK v3 code (the trainer,
@@ -108,7 +114,7 @@ def _own_role(values: Mapping[str, Any], attendee: str) -> str | None:
 
 def _from_values(values: Mapping[str, Any], source: str) -> Environment:
     prefix = values["prefix"]
-    attendee = values.get("attendee") or _attendee_from_notebook(prefix)
+    attendee = values.get("attendee") or _attendee_from_notebook(prefix, values)
     return Environment(
         prefix=prefix,
         region=values["region"],
@@ -131,25 +137,49 @@ def _from_values(values: Mapping[str, Any], source: str) -> Environment:
     )
 
 
+def _resource_metadata() -> dict:
+    """The notebook instance's or Studio app's ``resource-metadata.json`` (empty elsewhere)."""
+    if NOTEBOOK_METADATA.exists():
+        return json.loads(NOTEBOOK_METADATA.read_text())
+    return {}
+
+
 def _notebook_name() -> str | None:
+    """Your workspace's name, ``<prefix>-<attendee>``: the notebook instance's name, or in
+    Studio your user profile's (Studio's metadata names the domain, the space and the profile;
+    ``ResourceName`` there is the app's name, not yours)."""
     if os.environ.get("WORKSHOP_NOTEBOOK"):
         return os.environ["WORKSHOP_NOTEBOOK"]
-    if NOTEBOOK_METADATA.exists():
-        return json.loads(NOTEBOOK_METADATA.read_text()).get("ResourceName")
-    return None
+    metadata = _resource_metadata()
+    if "DomainId" in metadata:  # Studio
+        return metadata.get("UserProfileName") or None
+    return metadata.get("ResourceName")
 
 
-def _attendee_from_notebook(prefix: str) -> str:
-    """Each attendee's notebook is named ``<prefix>-<attendee>``."""
+def _attendee_by_role(values: Mapping[str, Any]) -> str | None:
+    """In a Studio space whose metadata leaves the profile out, the space runs as its owner's
+    execution role, one per attendee: the environment's ``execution_roles`` names whose."""
+    role = _resource_metadata().get("ExecutionRoleArn")
+    if not role:
+        return None
+    owners = [a for a, arn in (values.get("execution_roles") or {}).items() if arn == role]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _attendee_from_notebook(prefix: str, values: Mapping[str, Any] | None = None) -> str:
+    """Each attendee's notebook (or Studio user profile) is named ``<prefix>-<attendee>``."""
     if os.environ.get("WORKSHOP_ATTENDEE"):
         return os.environ["WORKSHOP_ATTENDEE"]
     name = _notebook_name() or ""
-    if not name.startswith(f"{prefix}-"):
-        raise RuntimeError(
-            "cannot tell which attendee this is: set WORKSHOP_ATTENDEE (the notebook is named "
-            f"{name or '(unknown)'}, not {prefix}-<attendee>)"
-        )
-    return name[len(prefix) + 1 :]
+    if name.startswith(f"{prefix}-"):
+        return name[len(prefix) + 1 :]
+    by_role = _attendee_by_role(values or {})
+    if by_role:
+        return by_role
+    raise RuntimeError(
+        "cannot tell which attendee this is: set WORKSHOP_ATTENDEE (the notebook or Studio "
+        f"profile is named {name or '(unknown)'}, not {prefix}-<attendee>)"
+    )
 
 
 def _read_ssm_parameter() -> tuple[str, dict]:

@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 ON_CREATE = HERE / "on-create.sh"
 ON_START = HERE / "on-start.sh"
 AUTOSTOP = HERE / "autostop.py"
+STUDIO_JUPYTERLAB = HERE / "studio-jupyterlab.sh"
 
 # NotebookInstanceLifecycleHook.Content is the *base64* of the script, at most 16,384
 # characters: the script itself may be at most 12,288 bytes.
@@ -115,3 +116,12 @@ def render_on_create(variables: Mapping[str, str]) -> str:
 def render_on_start(variables: Mapping[str, str]) -> str:
     """on-start.sh with the stack's values and autostop.py (as AUTOSTOP_PY_GZ_B64)."""
     return render(ON_START, variables)
+
+
+def render_studio_jupyterlab(variables: Mapping[str, str]) -> str:
+    """studio-jupyterlab.sh with the stack's values (LABS_S3_URI, WORKSHOP_SSM_PARAMETER).
+
+    A Studio lifecycle configuration's content has the same limit as a notebook instance's
+    hook, 16,384 characters of base64
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/jl-lcc.html)."""
+    return render(STUDIO_JUPYTERLAB, variables)

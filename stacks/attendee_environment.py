@@ -24,7 +24,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from notebook_lifecycle.render import render
+from notebook_lifecycle.render import render, render_studio_jupyterlab
 from stacks import nag
 from stacks.constructs import grants
 from stacks.constructs.exact_role import exact_role
@@ -91,6 +91,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
         self.labs = self._labs_asset()
         self.studio = self._settings.environment == "studio"
         self.lifecycle = None if self.studio else self._lifecycle_configuration()
+        self.studio_lifecycle = self._studio_lifecycle_configuration() if self.studio else None
         self.domain = self._studio_domain() if self.studio else None
         self.attendee_roles: dict[str, iam.Role] = {}
         self.notebooks: dict[str, sagemaker.CfnNotebookInstance] = {}
@@ -778,7 +779,33 @@ class AttendeeEnvironmentStack(cdk.Stack):
                     resources=[self._model_image.repository.repository_arn],
                 )
             ),
+            *self._deployed_image_pull_grants(),
             grants.ecr_token(),
+        ]
+
+    def _deployed_image_pull_grants(self) -> list[Grant]:
+        """With model_image.build=docker the deployed image lives in the CDK's asset
+        repository: attendees' models and endpoints run as their own role, which then pulls it
+        from there (read only; pushes stay in the workshop repository)."""
+        elsewhere = [
+            repository
+            for repository in self._model_image.image_repositories
+            if repository is not self._model_image.repository
+        ]
+        if not elsewhere:
+            return []
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="PullDeployedImage",
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchGetImage",
+                    ],
+                    resources=[repository.repository_arn for repository in elsewhere],
+                )
+            )
         ]
 
     def _attendee_role(
@@ -829,35 +856,115 @@ class AttendeeEnvironmentStack(cdk.Stack):
             )
         )
 
-    def _own_workspace_grant(self, attendee: str) -> Grant:
-        """What the SDK inside the attendee's notebook or Studio app reads about itself."""
+    def _own_workspace_grants(self, attendee: str) -> list[Grant]:
+        """What the SDK inside the attendee's notebook or Studio app reads about itself, and in
+        Studio, what the JupyterLab UI does as the attendee's role."""
         name = self._config.notebook_name(attendee)
         if self.studio:
-            domain_id = self.domain.attr_domain_id
-            return Grant(
+            return self._own_studio_grants(name)
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="OwnNotebook",
+                    # Describe: the SDK finds its role; Stop: the idle auto-stop.
+                    actions=[
+                        "sagemaker:DescribeNotebookInstance",
+                        "sagemaker:StopNotebookInstance",
+                    ],
+                    resources=[self._sagemaker_arn("notebook-instance", name)],
+                )
+            )
+        ]
+
+    def _own_studio_grants(self, profile_name: str) -> list[Grant]:
+        """Studio creates, starts and stops a space and its JupyterLab app with the user
+        profile's execution role, the attendee's own. The attendee gets private spaces owned by
+        their own profile and the apps in them, nobody else's, by the condition keys SageMaker
+        sets on these requests: ``sagemaker:OwnerUserProfileArn`` (the space's owner) and
+        ``sagemaker:SpaceSharingType`` ("Give your users access to spaces",
+        https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-jl-admin-guide-permissions.html;
+        resource types and condition keys per action: the Service Authorization Reference,
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+        AWS's example also allows apps and spaces with no owner (shared spaces); the workshop
+        grants none: a shared space would be a place where one attendee changes another's work."""
+        domain_id = self.domain.attr_domain_id
+        profile_arn = self._sagemaker_arn("user-profile", f"{domain_id}/{profile_name}")
+        spaces = self._sagemaker_arn("space", f"{domain_id}/*")
+        apps = self._sagemaker_arn("app", f"{domain_id}/*")
+        own_private = {
+            "ArnLike": {"sagemaker:OwnerUserProfileArn": profile_arn},
+            "StringEquals": {"sagemaker:SpaceSharingType": "Private"},
+        }
+        why_owned = (
+            "Studio names spaces and apps when the attendee creates them; the owner condition "
+            f"limits the grant to private spaces owned by {profile_name} and their apps."
+        )
+        return [
+            Grant(
                 iam.PolicyStatement(
                     sid="OwnStudioProfile",
                     # The SDK's get_execution_role() reads the profile and its domain.
                     actions=["sagemaker:DescribeUserProfile", "sagemaker:DescribeDomain"],
-                    resources=[
-                        self._sagemaker_arn("user-profile", f"{domain_id}/{name}"),
-                        self._sagemaker_arn("domain", domain_id),
-                    ],
+                    resources=[profile_arn, self._sagemaker_arn("domain", domain_id)],
                 )
-            )
-        return Grant(
-            iam.PolicyStatement(
-                sid="OwnNotebook",
-                # Describe: the SDK finds its role; Stop: the idle auto-stop.
-                actions=["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"],
-                resources=[self._sagemaker_arn("notebook-instance", name)],
-            )
-        )
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="OwnPrivateSpaces",
+                    actions=[
+                        "sagemaker:CreateSpace",
+                        "sagemaker:UpdateSpace",
+                        "sagemaker:DeleteSpace",
+                    ],
+                    resources=[spaces],
+                    conditions=own_private,
+                ),
+                why_owned,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="OwnSpaceApps",
+                    actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
+                    resources=[apps],
+                    conditions=own_private,
+                ),
+                why_owned,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="TagSpacesAndAppsOnCreate",
+                    # Studio tags what it creates; without this, CreateSpace and CreateApp fail
+                    # (same AWS page). Only as part of a create: sagemaker:TaggingAction.
+                    actions=["sagemaker:AddTags"],
+                    resources=[spaces, apps],
+                    conditions={"Null": {"sagemaker:TaggingAction": "false"}},
+                ),
+                why_owned,
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadStudioSpacesAndApps",
+                    actions=["sagemaker:DescribeSpace", "sagemaker:DescribeApp"],
+                    resources=[spaces, apps],
+                ),
+                "Studio's space list describes the domain's spaces and apps; read-only, and "
+                "names and states only.",
+            ),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ListStudioSpacesAndApps",
+                    actions=["sagemaker:ListSpaces", "sagemaker:ListApps"],
+                    resources=["*"],
+                ),
+                "SageMaker's List actions take no resource ARN (AWS requires Resource '*'); "
+                "Studio's home page lists the spaces and apps, names and states only.",
+            ),
+        ]
 
     def _own_grants(self, attendee: str) -> list[Grant]:
         own_prefix = self._config.attendee_prefix(attendee)
         return [
-            self._own_workspace_grant(attendee),
+            *self._own_workspace_grants(attendee),
             Grant(
                 iam.PolicyStatement(
                     sid="WriteOwnPrefix",
@@ -1028,10 +1135,42 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 studio_web_portal="ENABLED",
                 default_landing_uri="studio::",
                 jupyter_lab_app_settings=sagemaker.CfnDomain.JupyterLabAppSettingsProperty(
-                    app_lifecycle_management=lifecycle
+                    app_lifecycle_management=lifecycle,
+                    # Built in: runs at every start of every space, before any default one,
+                    # and the attendee cannot deselect it
+                    # (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-lifecycle-configurations.html).
+                    built_in_lifecycle_config_arn=self._studio_lifecycle_arn(),
+                    lifecycle_config_arns=[self._studio_lifecycle_arn()],
+                    # Studio offers these for cloning in JupyterLab's Git panel; the labs
+                    # themselves come with the lifecycle configuration.
+                    code_repositories=[
+                        sagemaker.CfnDomain.CodeRepositoryProperty(repository_url=url)
+                        for url in self._settings.lab_repositories
+                    ]
+                    or None,
                 ),
             ),
         )
+
+    def _studio_lifecycle_configuration(self) -> sagemaker.CfnStudioLifecycleConfig:
+        """The labs for Studio: a JupyterLab lifecycle configuration (AWS::SageMaker::
+        StudioLifecycleConfig, app type JupyterLab) that unpacks the labs archive and writes the
+        labs' env.json at every start of an attendee's space
+        (https://docs.aws.amazon.com/sagemaker/latest/dg/jl-lcc-create.html)."""
+        variables = {"WORKSHOP_SSM_PARAMETER": self._config.workshop_parameter_name}
+        if self.labs is not None:
+            variables["LABS_S3_URI"] = self.labs.s3_object_url
+        return sagemaker.CfnStudioLifecycleConfig(
+            self,
+            "StudioLabsLifecycle",
+            studio_lifecycle_config_name=f"{self._config.prefix}-attendee-jupyterlab",
+            studio_lifecycle_config_app_type="JupyterLab",
+            studio_lifecycle_config_content=cdk.Fn.base64(render_studio_jupyterlab(variables)),
+        )
+
+    def _studio_lifecycle_arn(self) -> str:
+        # The resource returns its ARN as StudioLifecycleConfigArn.
+        return self.studio_lifecycle.attr_studio_lifecycle_config_arn
 
     def _studio_default_role(self) -> iam.Role:
         """A domain needs a default execution role; every attendee's profile overrides it with

@@ -4,8 +4,10 @@ With ``model_image.build=codebuild`` (default) the organiser needs no Docker: th
 source (training_code/byom_scikit) is uploaded as an asset, a CodeBuild project builds it for
 linux/amd64 and pushes it tagged with the source's hash, and a custom resource runs that build
 during `cdk deploy` and waits for it, so the image exists when the deploy ends. With
-``model_image.build=docker`` the CDK CLI builds it locally instead (DockerImageAsset).
-Other stacks read :attr:`image_uri`.
+``model_image.build=docker`` the CDK CLI builds it locally instead (DockerImageAsset) and pushes
+it to the CDK's own asset repository (the bootstrap's ``cdk-...-container-assets-...``), not the
+workshop's. Other stacks read :attr:`image_uri`, and grant the roles that run the image a pull on
+:attr:`image_repositories`: wherever the image was pushed, those roles can pull it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class ModelImageStack(cdk.Stack):
         self._removal = removal_policy(config)
         self.key = self._key()
         self.repository = self._repository()
+        # The workshop repository always: attendees push their own builds there (Module 7).
+        self.image_repositories: tuple[ecr.IRepository, ...] = (self.repository,)
         if config.model_image.build == "docker":
             self.image_uri = self._docker_image()
         else:
@@ -97,6 +101,9 @@ class ModelImageStack(cdk.Stack):
             platform=ecr_assets.Platform.LINUX_AMD64,
             exclude=SOURCE_EXCLUDES,
         )
+        # The CLI pushes to the bootstrap's asset repository: the roles that run the image must
+        # be able to pull from there too, or SageMaker cannot start the container.
+        self.image_repositories = (*self.image_repositories, asset.repository)
         return asset.image_uri
 
     # -- image, built in CodeBuild ---------------------------------------------------------------

@@ -246,7 +246,7 @@ class PipelinesStack(cdk.Stack):
             *grants.job_logs_and_metrics(self),
         ]
         if self._model_image is not None:
-            pipeline_grants += grants.pull_image(self._model_image.repository)
+            pipeline_grants += grants.pull_image(*self._model_image.image_repositories)
         policy = grants.managed_policy(
             self,
             "PipelinePolicy",

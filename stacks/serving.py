@@ -190,7 +190,7 @@ class ServingStack(cdk.Stack):
         ]
         endpoint_grants = [
             *(Grant(statement, why) for statement, why in statements),
-            *grants.pull_image(model_image.repository),
+            *grants.pull_image(*model_image.image_repositories),
             grants.sagemaker_logs(
                 self,
                 "WriteEndpointLogs",

@@ -118,8 +118,12 @@ def ecr_token() -> Grant:
     )
 
 
-def pull_image(repository: ecr.IRepository) -> list[Grant]:
-    """Pull the workshop image (SageMaker pulls its own first-party images itself)."""
+def pull_image(*repositories: ecr.IRepository) -> list[Grant]:
+    """Pull the workshop image from where it lives (SageMaker pulls its own first-party images
+    itself): ``ModelImageStack.image_repositories``. A private image is pulled with the
+    execution role, which needs these three actions on the repository and the registry-wide
+    token ("CreateModel API: Execution Role Permissions",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html)."""
     return [
         Grant(
             iam.PolicyStatement(
@@ -129,7 +133,7 @@ def pull_image(repository: ecr.IRepository) -> list[Grant]:
                     "ecr:GetDownloadUrlForLayer",
                     "ecr:BatchGetImage",
                 ],
-                resources=[repository.repository_arn],
+                resources=[repository.repository_arn for repository in repositories],
             )
         ),
         ecr_token(),
