@@ -102,6 +102,50 @@ def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
     yield Target(alarm, owner)
     target = f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123{other}"
     yield Target(target, owner, tag, endpoint=f"{sm}:endpoint/{name}")
+    yield from other_attendees_studio_targets(deployed, other)
+
+
+def studio_domain_id(deployed: Deployed) -> str | None:
+    """The Studio domain's id as the assembly resolves ``Fn::GetAtt DomainId`` (None without
+    Studio)."""
+    domain = next(deployed.assembly.resources("AWS::SageMaker::Domain"), None)
+    return domain.name if domain else None
+
+
+def studio_profile_arn(deployed: Deployed, attendee: str) -> str:
+    assembly = deployed.assembly
+    domain = studio_domain_id(deployed)
+    profile = deployed.config.notebook_name(attendee)
+    return f"arn:aws:sagemaker:{assembly.region}:{assembly.account}:user-profile/{domain}/{profile}"
+
+
+def studio_space_targets(deployed: Deployed, attendee: str) -> list[Target]:
+    """``attendee``'s private JupyterLab space and its app, with the context SageMaker puts on
+    requests for them: the space's owner profile and sharing type (the Service Authorization
+    Reference for SageMaker, condition keys sagemaker:OwnerUserProfileArn and
+    sagemaker:SpaceSharingType:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html)."""
+    assembly = deployed.assembly
+    sm = f"arn:aws:sagemaker:{assembly.region}:{assembly.account}"
+    domain = studio_domain_id(deployed)
+    space = f"{deployed.config.prefix}-{attendee}-space"
+    owned = (
+        ("sagemaker:OwnerUserProfileArn", studio_profile_arn(deployed, attendee)),
+        ("sagemaker:SpaceSharingType", "Private"),
+        ("aws:ResourceTag/attendee", attendee),
+    )
+    owner = f"attendee {attendee}"
+    return [
+        Target(f"{sm}:space/{domain}/{space}", owner, owned),
+        Target(f"{sm}:app/{domain}/{space}/jupyterlab/default", owner, owned),
+    ]
+
+
+def other_attendees_studio_targets(deployed: Deployed, other: str) -> Iterator[Target]:
+    if studio_domain_id(deployed) is None:
+        return
+    yield from studio_space_targets(deployed, other)
+    yield Target(studio_profile_arn(deployed, other), f"attendee {other}: Studio profile")
 
 
 def shared_targets(deployed: Deployed) -> Iterator[Target]:
@@ -135,6 +179,19 @@ def shared_targets(deployed: Deployed) -> Iterator[Target]:
     yield Target(f"arn:aws:s3:::{curated}/{SCRATCH_PREFIX}notes.txt", "shared: scratch")
     results = deployed.bucket("AthenaResultsBucket")
     yield Target(f"arn:aws:s3:::{results}/results/q-1.csv", "shared: query results")
+    domain = studio_domain_id(deployed)
+    if domain is not None:
+        sm = f"arn:aws:sagemaker:{region}:{account}"
+        yield Target(f"{sm}:domain/{domain}", "shared: the Studio domain")
+        # A shared space has no owner: the condition key is absent from its requests.
+        shared_space = (("sagemaker:SpaceSharingType", "Shared"),)
+        yield Target(f"{sm}:space/{domain}/together", "shared: a shared space", shared_space)
+        yield Target(
+            f"{sm}:app/{domain}/together/jupyterlab/default", "shared: its app", shared_space
+        )
+        for lifecycle in assembly.resources("AWS::SageMaker::StudioLifecycleConfig"):
+            arn = f"{sm}:studio-lifecycle-config/{lifecycle.name}"
+            yield Target(arn, f"shared: {lifecycle.path}")
 
 
 def named_permissions(deployed: Deployed) -> list[NamedPermission]:
@@ -299,3 +356,36 @@ def test_an_attendee_name_too_long_for_a_tuning_job_is_refused():
 
     with pytest.raises((ConfigError, ValueError), match="tuning"):
         config_from_context({"workshop": {"prefix": "a" * 12, "attendees": ["b" * 12]}})
+
+
+STUDIO_SPACE_ACTIONS = {
+    "space": ("sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace",
+              "sagemaker:DescribeSpace"),
+    "app": ("sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:DescribeApp"),
+}  # fmt: skip
+
+
+def test_a_studio_attendee_creates_starts_and_deletes_their_own_space_and_app(deployed):
+    """What Studio does as the attendee's role when they open JupyterLab: create the private
+    space, start its app, stop (delete) the app, delete the space, tagging each on create
+    ("Give your users access to spaces":
+    https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-jl-admin-guide-permissions.html).
+    The other attendee's space and app are the isolation test's targets above."""
+    if studio_domain_id(deployed) is None:
+        pytest.skip("no Studio domain in this config")
+    assembly = deployed.assembly
+    first, second = deployed.config.attendee_names[:2]
+    role = deployed.attendee_role(first)
+    for target in studio_space_targets(deployed, first):
+        kind = "space" if ":space/" in target.arn else "app"
+        context = dict(target.context)
+        for action in STUDIO_SPACE_ACTIONS[kind]:
+            decision = assembly.decide(role, action, target.arn, context)
+            assert decision, f"{first}: {action} on {target.arn}: {decision.reason}"
+        tagging = {**context, "sagemaker:TaggingAction": f"Create{kind.title()}"}
+        assert assembly.decide(role, "sagemaker:AddTags", target.arn, tagging)
+        assert not assembly.decide(role, "sagemaker:AddTags", target.arn, context)
+    for target in studio_space_targets(deployed, second):
+        for action in ("sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:DeleteSpace"):
+            if action.endswith("App") == (":app/" in target.arn):
+                assert not assembly.decide(role, action, target.arn, dict(target.context))
