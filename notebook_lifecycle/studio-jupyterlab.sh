@@ -72,11 +72,14 @@ write_environment_file() {
 
 # The labs teach the sagemaker SDK v3 at the kernel lock's pin (labs/README.md); the image's
 # own version may differ. In the background: the install outlasts the 5-minute limit.
+# The kernel is the image's conda Python, first on the user's PATH (STUDIO_PIP overrides).
 LABS_SDK=${LABS_SDK:-sagemaker==3.27.0}
 install_labs_sdk() {
+    local pip=(python3 -m pip)
+    [ -z "$STUDIO_PIP" ] || pip=("$STUDIO_PIP")
     (
         trap '' HUP
-        timeout 900 python3 -m pip install --quiet "$LABS_SDK" >"$LOG_DIR/pip-sdk.log" 2>&1
+        timeout 900 "${pip[@]}" install --quiet "$LABS_SDK" >"$LOG_DIR/pip-sdk.log" 2>&1
         echo $? >"$LOG_DIR/pip-sdk.status"
     ) </dev/null >/dev/null 2>&1 &
     log "installing the labs' $LABS_SDK in the background (log: $LOG_DIR/pip-sdk.log)"

