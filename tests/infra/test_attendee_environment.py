@@ -458,3 +458,40 @@ def role_of_profile(template, attendee: str) -> str:
         if p["Properties"]["UserProfileName"] == f"mlws-{attendee}"
     )  # fmt: skip
     return profile["Properties"]["UserSettings"]["ExecutionRole"]["Fn::GetAtt"][0]
+
+
+def test_studio_delivers_the_labs_through_a_built_in_jupyterlab_lifecycle_configuration(studio):
+    """The labs arrive in every attendee's JupyterLab space: a JupyterLab lifecycle
+    configuration, built in on the domain so it runs at every space start and cannot be
+    deselected (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-lifecycle-configurations.html)."""
+    (config_id, config), *others = resources_of(
+        studio, "AWS::SageMaker::StudioLifecycleConfig"
+    ).items()
+    assert not others
+    properties = config["Properties"]
+    assert properties["StudioLifecycleConfigAppType"] == "JupyterLab"
+    script = json.dumps(properties["StudioLifecycleConfigContent"]["Fn::Base64"])
+    assert "export WORKSHOP_SSM_PARAMETER=/mlws/workshop" in script
+    assert "export LABS_S3_URI=" in script and ".zip" in script
+    (domain,) = resources_of(studio, "AWS::SageMaker::Domain").values()
+    settings = domain["Properties"]["DefaultUserSettings"]["JupyterLabAppSettings"]
+    arn = {"Fn::GetAtt": [config_id, "StudioLifecycleConfigArn"]}
+    assert settings["BuiltInLifecycleConfigArn"] == arn
+    assert settings["LifecycleConfigArns"] == [arn]
+
+
+def test_studio_attendee_owns_only_private_spaces_of_their_own_profile(studio):
+    """Create/update/delete a space and create/delete its app only with the owner condition
+    on the attendee's own profile and a private space (the contract checker evaluates it:
+    tests/contracts/test_attendee_isolation.py)."""
+    for name in THREE:
+        statements = {s.sid: s for s in role_statements(studio, role_of_profile(studio, name))}
+        for sid, kind in (("OwnPrivateSpaces", ":space/"), ("OwnSpaceApps", ":app/")):
+            statement = statements[sid]
+            assert all(kind in resource for resource in statement.resources), statement
+            owner = statement.conditions["ArnLike"]["sagemaker:OwnerUserProfileArn"]
+            assert owner.endswith(f"/mlws-{name}"), owner
+            assert statement.conditions["StringEquals"] == {"sagemaker:SpaceSharingType": "Private"}
+        tagging = statements["TagSpacesAndAppsOnCreate"]
+        assert tagging.conditions == {"Null": {"sagemaker:TaggingAction": "false"}}
+        assert statements["ListStudioSpacesAndApps"].resources == ("*",)
