@@ -161,7 +161,13 @@ class AttendeeSignInStack(cdk.Stack):
             "the notebook (or Studio profile) named like their IAM user, and changes their "
             "own password",
             groups=[self.group],
-            statements=[own_workspace, list_workspaces, change_password, password_rules],
+            statements=[
+                own_workspace,
+                *([self._studio_domain_statement()] if self._studio_domain_id else []),
+                list_workspaces,
+                change_password,
+                password_rules,
+            ],
         )
         nag.acknowledge_wildcards(
             policy,
@@ -199,18 +205,14 @@ class AttendeeSignInStack(cdk.Stack):
         return own, listing
 
     def _studio_statements(self) -> tuple[iam.PolicyStatement, iam.PolicyStatement]:
+        """Open their own profile, and read the domain. Each action on the resource type it is
+        authorised against only (CreatePresignedDomainUrl: user-profile; DescribeDomain:
+        domain), so the domain ARN never admits a presigned URL."""
         domain = self._studio_domain_id
         own = iam.PolicyStatement(
             sid="OwnStudioProfile",
-            actions=[
-                "sagemaker:CreatePresignedDomainUrl",
-                "sagemaker:DescribeUserProfile",
-                "sagemaker:DescribeDomain",
-            ],
-            resources=[
-                self._sagemaker_arn("user-profile", f"{domain}/{OWN}"),
-                self._sagemaker_arn("domain", domain),
-            ],
+            actions=["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],
+            resources=[self._sagemaker_arn("user-profile", f"{domain}/{OWN}")],
         )
         listing = iam.PolicyStatement(
             sid="ListStudio",
@@ -218,6 +220,13 @@ class AttendeeSignInStack(cdk.Stack):
             resources=["*"],
         )
         return own, listing
+
+    def _studio_domain_statement(self) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            sid="ReadStudioDomain",
+            actions=["sagemaker:DescribeDomain"],
+            resources=[self._sagemaker_arn("domain", self._studio_domain_id)],
+        )
 
     def _sagemaker_arn(self, kind: str, name: str) -> str:
         return self.format_arn(service="sagemaker", resource=kind, resource_name=name)

@@ -207,9 +207,9 @@ def programs(deployed: Deployed) -> list[Program]:
         )
     found += _glue_scripts(deployed)
     found.append(_labs_helper(deployed))
-    lifecycle = _notebook_lifecycle(deployed)
-    if lifecycle is not None:
-        found.append(lifecycle)
+    for lifecycle in (_notebook_lifecycle(deployed), _studio_lifecycle(deployed)):
+        if lifecycle is not None:
+            found.append(lifecycle)
     return found
 
 
@@ -257,11 +257,26 @@ def _notebook_lifecycle(deployed: Deployed) -> Program | None:
         for hooks in ("OnCreate", "OnStart")
         for hook in configs[0].properties[hooks]
     )
+    return _lifecycle_program(deployed, "notebook lifecycle", scripts)
+
+
+def _studio_lifecycle(deployed: Deployed) -> Program | None:
+    """Studio's JupyterLab lifecycle configuration runs in the attendee's space as the space's
+    execution role, the attendee's own (https://docs.aws.amazon.com/sagemaker/latest/dg/jl-lcc.html):
+    it fetches the labs archive and the labs' parameter."""
+    configs = list(deployed.assembly.resources("AWS::SageMaker::StudioLifecycleConfig"))
+    if not configs:
+        return None
+    script = configs[0].properties["StudioLifecycleConfigContent"]
+    return _lifecycle_program(deployed, "studio lifecycle", script)
+
+
+def _lifecycle_program(deployed: Deployed, name: str, scripts: str) -> Program:
     labs = re.search(r"\bLABS_S3_URI='s3://([^/]+)/([^']+)'", scripts)
     parameter = re.search(r"\bWORKSHOP_SSM_PARAMETER='?(/[^'\s]+)", scripts)
     assert labs and parameter, "the rendered lifecycle scripts changed: update this reader"
     return Program(
-        "notebook lifecycle",
+        name,
         (),
         deployed.attendee_role(deployed.config.attendee_names[0]).arn,
         {

@@ -64,6 +64,7 @@ def test_every_program_of_the_stacks_is_checked(deployed):
     studio = deployed.config.attendee_environment.environment == "studio"
     assert ("studio teardown" in named) == studio
     assert ("notebook lifecycle" in named) == (not studio)
+    assert ("studio lifecycle" in named) == studio
 
 
 def test_every_aws_cli_command_of_the_lifecycle_scripts_is_declared():
