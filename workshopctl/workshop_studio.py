@@ -124,7 +124,15 @@ def write_bundle(assembly: Path, out: Path, config: WorkshopConfig, region: str)
         CONTENT_SPEC_HEADER + yaml.safe_dump(spec, sort_keys=False)
     )
     pages = write_content(
-        out / "content", participant_steps(assembly, region), lab_pages(LABS), LAB_KERNEL
+        out / "content",
+        participant_steps(
+            assembly,
+            region,
+            nightly_stop=config.features.guardrails
+            and config.guardrails.nightly_notebook_stop is not None,
+        ),
+        lab_pages(LABS),
+        LAB_KERNEL,
     )
     return Bundle(
         folder=out,
@@ -180,7 +188,7 @@ def content_spec(
     }
 
 
-def participant_steps(assembly: Path, region: str) -> list[str]:
+def participant_steps(assembly: Path, region: str, *, nightly_stop: bool) -> list[str]:
     """The hand-out's first steps for the participant, from the templates' Handout outputs.
 
     The outputs are resolved for a placeholder account; the S3 prefixes name their bucket by
@@ -196,7 +204,7 @@ def participant_steps(assembly: Path, region: str) -> list[str]:
         own_prefix=bucket.sub("s3://<CuratedBucketName>/", sheet.own_prefix),
         scratch_prefix=bucket.sub("s3://<CuratedBucketName>/", sheet.scratch_prefix),
     )
-    return first_steps(sheet)
+    return first_steps(sheet, stops_at_night=nightly_stop)
 
 
 # -- the command ---------------------------------------------------------------------------------

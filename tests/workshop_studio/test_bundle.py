@@ -113,6 +113,7 @@ def test_content_has_a_page_per_lab_with_its_objectives_and_the_first_steps(bund
     start = (content / "index.en.md").read_text()
     assert "## First steps" in start and "mlws-participant" in start
     assert "region=eu-west-1" in start  # the event's region
+    assert "stops itself when idle)" in start  # no guardrails stack, so no nightly stop
     pages = sorted(content.glob("*/index.en.md"))
     assert bundle.pages == 1 + len(pages) == 9
     five = (content / "050-5-classification" / "index.en.md").read_text()
