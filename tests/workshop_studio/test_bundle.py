@@ -14,6 +14,8 @@ from workshopctl.workshop_studio_templates import (
     BOOTSTRAP_MARKERS,
     MAX_TEMPLATES,
     WORKSHOP_STUDIO_VARIABLES,
+    StackTemplate,
+    problems,
 )
 
 
@@ -45,6 +47,18 @@ def test_the_bootstrap_check_would_catch_a_default_template():
     }
     found = {match.group(0) for match in BOOTSTRAP_MARKERS.finditer(json.dumps(default))}
     assert {"BootstrapVersion", "cdk-hnb659fds-assets", "cdk-hnb659fds-cfn-exec-role"} <= found
+
+
+def test_the_checks_refuse_the_default_synth_which_needs_the_bootstrap(synth):
+    default = synth()  # the shared default-config synthesis of the test session
+    stacks = [
+        StackTemplate(path.name.removesuffix(".template.json"), path, json.loads(path.read_text()))
+        for path in default.template_files
+    ]
+    found = problems(stacks)
+    assert any("7 templates" in line for line in found)
+    for stack in stacks:
+        assert any(line.startswith(f"{stack.name}: refers to the CDK bootstrap") for line in found)
 
 
 def test_security_packs_ran_at_synth_and_cfn_lint_is_clean(bundle, bundle_assembly):
