@@ -40,7 +40,10 @@ def participant_policy(config: WorkshopConfig, participant: str) -> dict[str, An
                 "Sid": "OpenOwnStudioProfile",
                 "Effect": "Allow",
                 "Action": ["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],
-                "Resource": SAGEMAKER_ARN.format(kind="user-profile", name=f"*/{participant}"),
+                # The attendee-environment stack names each profile like the notebook would be.
+                "Resource": SAGEMAKER_ARN.format(
+                    kind="user-profile", name=f"*/{config.notebook_name(participant)}"
+                ),
             },
             {
                 "Sid": "DescribeDomain",
