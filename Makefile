@@ -17,7 +17,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue handout smoke
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue handout smoke workshop-studio
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ deploy: synth ## checks credentials and quotas, bootstraps if needed, deploys st
 
 handout: setup ## each attendee's sheet (HTML + CSV) from the deployed stacks' outputs (HANDOUT_ARGS="--passwords", "--offline")
 	$(PY) -m workshopctl handout $(HANDOUT_ARGS)
+
+workshop-studio: setup ## an AWS Workshop Studio bundle in workshop-studio/: templates without CDK bootstrap, assets, pages (WORKSHOP_STUDIO_ARGS="--region eu-west-1 -c key=value")
+	$(PY) -m workshopctl workshop-studio $(WORKSHOP_STUDIO_ARGS)
 
 smoke: setup ## after a deploy: every lab as the smoke attendee, readiness table, clean-up (SMOKE_ARGS="--emulated")
 	$(PY) -m workshopctl smoke $(SMOKE_ARGS)

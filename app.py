@@ -23,6 +23,7 @@ from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
 from stacks.pipelines import PipelinesStack
 from stacks.serving import ServingStack
+from stacks.synthesizers import stack_synthesizer
 from workshop_artifacts.serving_models import build_serving_artifacts
 from workshop_spec.config import ConfigError, WorkshopConfig, config_from_context
 
@@ -68,15 +69,27 @@ def build_app(
     return app
 
 
-def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
+def stack_options(config: WorkshopConfig) -> dict[str, Any]:
+    """The keyword arguments every stack gets: its environment, and its own synthesizer (one
+    binds to one stack) unless the config keeps aws-cdk-lib's default, which it then does not
+    pass at all, so default templates stay exactly as they were."""
     env = cdk.Environment(account=config.account, region=config.region) if config.account else None
+    synthesizer = stack_synthesizer(config)
+    return {"env": env} if synthesizer is None else {"env": env, "synthesizer": synthesizer}
+
+
+def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
 
-    data_lake = DataLakeStack(app, config.stack_name("data-lake"), config=config, env=env)
+    data_lake = DataLakeStack(
+        app, config.stack_name("data-lake"), config=config, **stack_options(config)
+    )
     model_image = None
     if config.features.model_image:
-        model_image = ModelImageStack(app, config.stack_name("model-image"), config=config, env=env)
+        model_image = ModelImageStack(
+            app, config.stack_name("model-image"), config=config, **stack_options(config)
+        )
     attendee_environment = None
     if config.features.attendee_environment:
         attendee_environment = AttendeeEnvironmentStack(
@@ -85,7 +98,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             config=config,
             data_lake=data_lake,
             model_image=model_image,
-            env=env,
+            **stack_options(config),
         )
     sign_in = None
     if attendee_environment is not None and config.attendee_environment.sign_in == "iam-users":
@@ -94,7 +107,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             config.stack_name("attendee-sign-in"),
             config=config,
             attendee_environment=attendee_environment,
-            env=env,
+            **stack_options(config),
         )
     pipelines = None
     if config.features.pipelines:
@@ -104,7 +117,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             config=config,
             data_lake=data_lake,
             model_image=model_image,
-            env=env,
+            **stack_options(config),
         )
     serving = None
     if config.features.serving and model_image is not None:
@@ -115,7 +128,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             data_lake=data_lake,
             model_image=model_image,
             artifacts=build_serving_artifacts(),
-            env=env,
+            **stack_options(config),
         )
     if config.features.guardrails:
         guardrails = GuardrailsStack(
@@ -124,7 +137,7 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             config=config,
             data_lake=data_lake,
             attendee_environment=attendee_environment,
-            env=env,
+            **stack_options(config),
         )
         # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
         for stack in (data_lake, model_image, attendee_environment, sign_in, pipelines, serving):

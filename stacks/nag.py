@@ -20,6 +20,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import Construct, IConstruct
 
+from stacks.synthesizers import assets_bucket_finding
+
 ACKNOWLEDGEMENTS_FILE = "nag-acknowledgements.json"
 
 
@@ -162,8 +164,7 @@ def acknowledge_bucket_deployment_role(stack: cdk.Stack, destination: s3.IBucket
                         "Action::s3:DeleteObject*",
                         "Action::kms:GenerateDataKey*",
                         "Action::kms:ReEncrypt*",
-                        "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
-                        "<AWS::Region>/*",
+                        f"Resource::arn:<AWS::Partition>:s3:::{assets_bucket_finding(stack)}/*",
                         f"Resource::{bucket_arn}",
                     )
                 ),

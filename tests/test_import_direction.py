@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-NOT_PROJECT = frozenset({"node_modules", "cdk.out", "__pycache__"})  # and every hidden folder
+NOT_PROJECT = frozenset({"node_modules", "cdk.out", "__pycache__", "workshop-studio"})  # + hidden
 
 # The floors below the stacks and the operator tooling, which both may use.
 _SHARED = frozenset(

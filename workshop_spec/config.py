@@ -377,6 +377,26 @@ class WorkshopConfig(_Section):
         None, **allowed("an ISO 8601 time with a time zone, e.g. 2026-12-01T17:00:00+01:00")
     )
     features: Features = Features()
+    synthesizer: Literal["cdk-bootstrap", "workshop-studio"] = Field(
+        "cdk-bootstrap",
+        **allowed(
+            "cdk-bootstrap (assets in the CDK bootstrap bucket: `cdk deploy` into a "
+            "bootstrapped account) or workshop-studio (every asset read from the bucket and "
+            "prefix given as the AssetsBucketName/AssetsBucketPrefix parameters; no bootstrap; "
+            "needs model_image.build=codebuild; what `make workshop-studio` synthesizes)"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _event_bucket_has_no_image_repository(self) -> WorkshopConfig:
+        # Docker image assets go to the bootstrap's ECR repository; the event bucket is S3 only.
+        wants_docker = self.features.model_image and self.model_image.build == "docker"
+        if self.synthesizer == "workshop-studio" and wants_docker:
+            raise ValueError(
+                "synthesizer=workshop-studio needs model_image.build=codebuild (a Docker image "
+                "asset needs the CDK bootstrap's ECR repository)"
+            )
+        return self
 
     @field_validator("attendees", mode="before")
     @classmethod

@@ -160,8 +160,13 @@ def with_passwords(sheets: list[Sheet], secretsmanager: Any) -> list[Sheet]:
 
 
 # -- the files ----------------------------------------------------------------------------------
-def first_steps(sheet: Sheet) -> list[str]:
-    """What the attendee does, in order, from the sheet alone."""
+def first_steps(sheet: Sheet, *, stops_at_night: bool = True) -> list[str]:
+    """What the attendee does, in order, from the sheet alone.
+
+    ``stops_at_night`` says whether a nightly stop (the guardrails stack's) may have stopped
+    the notebook; the idle auto-stop of its lifecycle is always there.
+    """
+    stopped_when = "when idle and at night" if stops_at_night else "when idle"
     steps = []
     if sheet.user_name:
         steps.append(
@@ -171,7 +176,7 @@ def first_steps(sheet: Sheet) -> list[str]:
     if sheet.workspace_kind == "notebook":
         steps += [
             f"Open {sheet.workspace_url} : JupyterLab opens on your notebook {sheet.workspace}. "
-            "If it says the notebook is stopped (it stops itself when idle and at night), choose "
+            f"If it says the notebook is stopped (it stops itself {stopped_when}), choose "
             "Start in the console's list of notebook instances, wait until it is InService "
             "(about 5 minutes), then Open JupyterLab.",
             "In JupyterLab, open labs/1-overview.ipynb (kernel conda_python3) and run it top "

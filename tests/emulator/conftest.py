@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from workshop_spec.config import PROJECT_ROOT
@@ -41,9 +43,12 @@ def raw_bucket(assembly) -> str:
     return bucket
 
 
-@pytest.fixture(scope="session")
-def samples(emulated, raw_bucket) -> dict[str, str]:
-    """Every 12th bank row (~3,400, both classes) and two winter months of hours (~1,400)."""
+@pytest.fixture(scope="module")
+def samples(emulated, raw_bucket) -> Iterator[dict[str, str]]:
+    """Every 12th bank row (~3,400, both classes) and two winter months of hours (~1,400).
+
+    They sit under the Glue tables' locations (the only raw prefixes the pipeline role may
+    read), so they go again after the module: the labs that follow count the tables' rows."""
     s3 = emulated.client("s3")
     data = PROJECT_ROOT / "data"
     lines = (data / "bank-marketing" / "bank-additional-full.csv").read_text().splitlines()
@@ -52,4 +57,7 @@ def samples(emulated, raw_bucket) -> dict[str, str]:
     bodies = {"bank": [lines[0], *lines[1::12]], "bike": [hours[0], *winter]}
     for key, rows in bodies.items():
         s3.put_object(Bucket=raw_bucket, Key=SAMPLE_KEYS[key], Body="\n".join(rows) + "\n")
-    return {key: f"s3://{raw_bucket}/{path}" for key, path in SAMPLE_KEYS.items()}
+    yield {key: f"s3://{raw_bucket}/{path}" for key, path in SAMPLE_KEYS.items()}
+    s3.delete_objects(
+        Bucket=raw_bucket, Delete={"Objects": [{"Key": key} for key in SAMPLE_KEYS.values()]}
+    )

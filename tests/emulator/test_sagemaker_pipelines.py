@@ -150,6 +150,7 @@ def test_a_step_the_pipeline_role_may_not_read_fails_with_the_denial(
     assert "AccessDenied" in prepare["FailureReason"]
     assert "s3:GetObject" in prepare["FailureReason"]
     assert list(execution["steps"]) == ["PrepareData"]
+    emulated.client("s3").delete_object(Bucket=raw_bucket, Key="elsewhere/bank.csv")
 
 
 def test_a_failing_program_fails_its_step_with_its_own_error(attendee, samples):

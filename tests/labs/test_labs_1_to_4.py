@@ -58,7 +58,7 @@ def test_each_lab_has_exercises_with_solutions_apart_and_discussion_prompts(stem
     assert re.search(r"^## Discussion$", markdown, re.MULTILINE)
     prompts = markdown.split("## Discussion", 1)[1].split("##", 1)[0]
     assert prompts.count("\n* ") >= 2
-    module = f"module{stem.split('-')[0]}"
+    module = f"module_{stem.split('-')[0]}"
     assert f"solutions/{module}.py" in markdown
     assert (SOLUTIONS / f"{module}.py").exists()
 

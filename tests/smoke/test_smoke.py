@@ -32,6 +32,7 @@ def labs_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "labs"
     folder.mkdir()
     shutil.copy(LABS_DIR / "workshop.py", folder)
+    shutil.copytree(LABS_DIR / "solutions", folder / "solutions")  # the exercises load them
     shutil.copy(LABS_DIR / "1-overview.ipynb", folder)
     broken = nbformat.v4.new_notebook()
     broken.metadata["kernelspec"] = {"name": "conda_python3", "display_name": "Python 3"}
