@@ -95,6 +95,12 @@ class Environment:
         """The workshop's shared bring-your-own-container endpoint (the serving stack's)."""
         return self.endpoints.get("byom") or f"{self.prefix}-byom"
 
+    @property
+    def bank_pipeline_name(self) -> str:
+        """The workshop's bank-marketing pipeline (module 8); its model package group, where
+        approvals promote into the A/B endpoint, has the same name."""
+        return f"{self.prefix}-bank-marketing"
+
 
 @functools.cache
 def environment() -> Environment:
@@ -759,6 +765,54 @@ def plot_gains(y_true, score, *, call_share: float = 0.2) -> float:
     ax.legend(loc="lower right")
     plt.tight_layout()
     return reached
+
+
+# -- MLOps (module 8) ----------------------------------------------------------------------------
+def plot_pipeline_steps(steps: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Module 8: a pipeline execution's steps (``ListPipelineExecutionSteps``) as a timeline,
+    one bar per step from its start to its end, coloured by status; returns the steps as a
+    table (seconds from the execution's first start)."""
+    plt = _pyplot()
+    colours = {"Succeeded": "tab:green", "Failed": "tab:red", "Executing": "tab:blue"}
+    first = min(step["StartTime"] for step in steps)
+    rows = []
+    for step in sorted(steps, key=lambda s: s["StartTime"]):
+        end = step.get("EndTime") or datetime.now(first.tzinfo)
+        rows.append(
+            {
+                "step": step["StepName"],
+                "status": step["StepStatus"],
+                "starts at s": (step["StartTime"] - first).total_seconds(),
+                "seconds": (end - step["StartTime"]).total_seconds(),
+            }
+        )
+    table = pd.DataFrame(rows)
+    _, ax = plt.subplots(figsize=(9, 0.45 * len(table) + 1.2))
+    ax.barh(
+        table["step"],
+        table["seconds"],
+        left=table["starts at s"],
+        color=[colours.get(status, "tab:grey") for status in table["status"]],
+    )
+    ax.invert_yaxis()
+    ax.set(xlabel="seconds since the execution started", title="Pipeline steps")
+    plt.tight_layout()
+    return table.round(1)
+
+
+def plot_captured_scores(captured: pd.DataFrame) -> None:
+    """Module 8: the scores the A/B endpoint answered, as data capture recorded them, one
+    histogram per variant (``captured`` has the columns ``variant`` and ``score``)."""
+    plt = _pyplot()
+    _, ax = plt.subplots(figsize=(7, 3.5))
+    for variant, served in captured.groupby("variant"):
+        ax.hist(
+            served["score"], bins=20, range=(0, 1), alpha=0.6, label=f"{variant} ({len(served)})"
+        )
+    ax.set(xlabel="score (probability of a yes)", ylabel="captured answers",
+           title="What each variant answered (data capture)")  # fmt: skip
+    ax.legend()
+    plt.tight_layout()
 
 
 # -- clean-up ------------------------------------------------------------------------------------

@@ -234,6 +234,14 @@ def named_permissions(deployed: Deployed) -> list[NamedPermission]:
         )
     permissions.append(
         NamedPermission(
+            ("sagemaker:UpdateModelPackage",),
+            f"{sm}:model-package/{config.bank_model_package_group}/*",
+            "Module 8: attendees approve or reject the bank pipeline's packages; an approval "
+            "puts the package in the shared A/B endpoint as challenger (labs/README.md)",
+        )
+    )
+    permissions.append(
+        NamedPermission(
             ("athena:StartQueryExecution",),
             f"arn:aws:athena:{assembly.region}:{assembly.account}:workgroup/"
             f"{config.athena_workgroup_name}",
@@ -389,3 +397,32 @@ def test_a_studio_attendee_creates_starts_and_deletes_their_own_space_and_app(de
         for action in ("sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:DeleteSpace"):
             if action.endswith("App") == (":app/" in target.arn):
                 assert not assembly.decide(role, action, target.arn, dict(target.context))
+
+
+@pytest.mark.parametrize(
+    ("group", "status", "allowed"),
+    [
+        ("bank", "Approved", True),
+        ("bank", "Rejected", True),
+        ("bike", "Approved", False),  # only the group whose approvals promote
+    ],
+)
+def test_attendees_may_review_only_the_bank_pipelines_packages(deployed, group, status, allowed):
+    """Module 8's approval: DescribeModelPackage and UpdateModelPackage on the bank group's
+    versions (the group whose approvals promote), nothing on other groups, no creating or
+    deleting packages (Service Authorization Reference:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html)."""
+    config, assembly = deployed.config, deployed.assembly
+    role = deployed.attendee_role(config.attendee_names[0])
+    name = {"bank": config.bank_model_package_group, "bike": config.bike_model_package_group}
+    package = (
+        f"arn:aws:sagemaker:{assembly.region}:{assembly.account}:model-package/{name[group]}/3"
+    )
+    context = {"sagemaker:ModelApprovalStatus": status}
+
+    assert bool(assembly.decide(role, "sagemaker:UpdateModelPackage", package, context)) is allowed
+    assert bool(assembly.decide(role, "sagemaker:DescribeModelPackage", package, {})) is (
+        group == "bank"
+    )
+    for action in ("sagemaker:CreateModelPackage", "sagemaker:DeleteModelPackage"):
+        assert not assembly.decide(role, action, package, context)

@@ -9,6 +9,7 @@ import json
 import tarfile
 import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -443,6 +444,146 @@ def test_model_deploy_then_a_blue_green_update_keeps_serving(
     sm.delete_endpoint_config(EndpointConfigName=endpoint)  # the SDK deleted the current one
     for name in (model.name, challenger):
         sm.delete_model(ModelName=name)
+
+
+# -- deployment guardrails: staged blue/green updates that roll back on alarms ------------------
+@pytest.fixture
+def guarded_endpoint(assembly, attendee, bank_row):
+    """An attendee's endpoint on the champion ('AllTraffic', one instance) and a second config
+    on the challenger ('challenger', two instances); deleted afterwards."""
+    sm = attendee["sagemaker"]
+    endpoint = f"{attendee['prefix']}guarded-{uuid.uuid4().hex[:6]}"
+    for variant, model in (("AllTraffic", "ChampionModel"), ("challenger", "ChallengerModel")):
+        name = f"{endpoint}-{variant.lower()}"
+        sm.create_model(
+            ModelName=name,
+            ExecutionRoleArn=attendee["role"],
+            Tags=attendee["tags"],
+            PrimaryContainer={
+                "Image": _image(assembly, model),
+                "ModelDataUrl": attendee["models"][model],
+            },
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName=name, Tags=attendee["tags"],
+            ProductionVariants=[{"VariantName": variant, "ModelName": name,
+                                 "InitialInstanceCount": 1 if variant == "AllTraffic" else 2,
+                                 "InstanceType": "ml.m5.large"}],
+        )  # fmt: skip
+    sm.create_endpoint(
+        EndpointName=endpoint, EndpointConfigName=f"{endpoint}-alltraffic", Tags=attendee["tags"]
+    )
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=endpoint, WaiterConfig=FAST_WAIT)
+    yield endpoint
+    sm.delete_endpoint(EndpointName=endpoint)
+    for variant in ("alltraffic", "challenger"):
+        sm.delete_endpoint_config(EndpointConfigName=f"{endpoint}-{variant}")
+        sm.delete_model(ModelName=f"{endpoint}-{variant}")
+
+
+def _answers_while_updating(attendee, endpoint: str, bank_row: str) -> list[tuple[str, str]]:
+    """(endpoint status, variant that answered) for requests sent until the update ends."""
+    seen = []
+    while True:
+        status = attendee["sagemaker"].describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
+        if status not in ("Updating", "RollingBack"):
+            return seen
+        answer = attendee["runtime"].invoke_endpoint(
+            EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+        )
+        seen.append((status, answer["InvokedProductionVariant"]))
+
+
+def test_a_canary_update_sends_its_share_to_the_new_fleet_while_it_bakes_then_all(
+    attendee, guarded_endpoint, bank_row
+):
+    """CANARY at 50 % of the capacity: during the baking period about half of the requests
+    reach the new fleet, the rest the old one; then all of them
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-canary.html)."""
+    sm, endpoint = attendee["sagemaker"], guarded_endpoint
+    sm.update_endpoint(
+        EndpointName=endpoint,
+        EndpointConfigName=f"{endpoint}-challenger",
+        DeploymentConfig={
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {
+                    "Type": "CANARY",
+                    "WaitIntervalInSeconds": 3,
+                    "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50},
+                }
+            }
+        },
+    )
+    answered = [variant for _, variant in _answers_while_updating(attendee, endpoint, bank_row)]
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    # The old fleet answers everything while the new one starts; the canary begins with the
+    # new fleet's first answer.
+    during = Counter(answered[answered.index("challenger") :])
+
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == f"{endpoint}-challenger"
+    assert sum(during.values()) > 20, during
+    assert 0.3 < during["challenger"] / sum(during.values()) < 0.7, during
+    after = attendee["runtime"].invoke_endpoint(
+        EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+    )
+    assert after["InvokedProductionVariant"] == "challenger"
+
+
+def test_an_alarm_in_alarm_while_baking_rolls_the_update_back(
+    emulated, attendee, guarded_endpoint, bank_row
+):
+    """ALL_AT_ONCE with an auto-rollback alarm that is in ALARM: the new fleet takes the
+    traffic, the bake finds the alarm, and all traffic returns to the old fleet; the endpoint
+    stays on its old config, InService, saying why
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-all-at-once.html)."""
+    sm, endpoint = attendee["sagemaker"], guarded_endpoint
+    cloudwatch = emulated.client("cloudwatch")
+    alarm = f"{endpoint}-5xx"
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm, Namespace="AWS/SageMaker", MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}], Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    update = {
+        "EndpointName": endpoint,
+        "EndpointConfigName": f"{endpoint}-challenger",
+        "DeploymentConfig": {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 3}
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": alarm}]},
+        },
+    }
+    try:
+        sm.update_endpoint(**update)
+        time.sleep(1)  # the new fleet is up and baking
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+        _answers_while_updating(attendee, endpoint, bank_row)
+    finally:
+        cloudwatch.delete_alarms(AlarmNames=[alarm])
+    described = sm.describe_endpoint(EndpointName=endpoint)
+
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == f"{endpoint}-alltraffic"
+    assert alarm in described["FailureReason"] and "rolled back" in described["FailureReason"]
+    answer = attendee["runtime"].invoke_endpoint(
+        EndpointName=endpoint, Body=bank_row, ContentType="text/csv"
+    )
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+
+
+def test_a_deployment_config_with_an_unknown_routing_is_refused(attendee, guarded_endpoint):
+    with pytest.raises(ClientError, match="CANARY"):
+        attendee["sagemaker"].update_endpoint(
+            EndpointName=guarded_endpoint,
+            EndpointConfigName=f"{guarded_endpoint}-challenger",
+            DeploymentConfig={
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {"Type": "SOMETIMES", "WaitIntervalInSeconds": 1}
+                }
+            },
+        )
 
 
 def test_a_transform_job_sends_single_records_and_joins_its_input(emulated, assembly, attendee):

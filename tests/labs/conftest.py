@@ -33,6 +33,7 @@ TIME_LIMITS = {
     "6.1-tuning": 150,
     "6.2-tuning-analysis": 60,
     "7-byom": 180,
+    "8-mlops": 240,  # the bank pipeline (4 trials) and the promotion's endpoint update
 }
 DEPENDS_ON = {
     "3-regression": ["2-data-engineering"],

@@ -169,6 +169,8 @@ SDK_CREATES = {
         "update_endpoint_weights_and_capacities(", "register_scalable_target(",
         "put_scaling_policy(", "ModelTrainer(", "Transformer(", 'mode="MultiModel"',
     ],
+    # Module 8 creates through the deployed automation: a pipeline run and an approval.
+    "8-mlops": ["start_pipeline_execution(", "update_model_package("],
 }  # fmt: skip
 # What the helper no longer does for the labs: the SDK code lives in the cells.
 HELPER_SDK_CALLS = re.compile(
@@ -186,7 +188,7 @@ def test_labs_from_module_5_write_the_sdk_calls_in_their_cells(stem):
 
 
 @pytest.mark.parametrize(
-    "stem", ["5-classification", "6.1-tuning", "6.2-tuning-analysis", "7-byom"]
+    "stem", ["5-classification", "6.1-tuning", "6.2-tuning-analysis", "7-byom", "8-mlops"]
 )
 def test_labs_from_module_5_open_with_objectives_duration_and_cost_and_hold_exercises(stem):
     cells = nbformat.read(LABS_DIR / f"{stem}.ipynb", as_version=4).cells

@@ -18,6 +18,7 @@ def test_every_module_has_its_notebook():
     assert STEMS == [
         "1-overview", "2-data-engineering", "3-regression", "4-big-data",
         "5-classification", "6.1-tuning", "6.2-tuning-analysis", "7-byom",
+        "8-mlops",
     ]  # fmt: skip
     assert set(TIME_LIMITS) == set(STEMS)
 
@@ -45,9 +46,9 @@ def test_every_plot_lands_in_the_notebook(executed, stem):
             assert len(images) == cell.source.count("plt.show()"), cell.source
 
 
-@pytest.mark.parametrize("stem", ["5-classification", "6.1-tuning", "7-byom"])
+@pytest.mark.parametrize("stem", ["5-classification", "6.1-tuning", "7-byom", "8-mlops"])
 def test_the_sdk_labs_draw_their_results(executed, stem):
-    """Modules 5, 6.1 and 7 each end in at least one figure (issue 17's acceptance)."""
+    """Modules 5, 6.1, 7 and 8 each end in at least one figure (issue 17's acceptance)."""
     notebook = nbformat.read(executed(stem).executed, as_version=4)
     images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
               if "image/png" in o.get("data", {})]  # fmt: skip

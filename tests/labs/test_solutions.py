@@ -93,3 +93,18 @@ def test_the_logarithmic_ranges_are_valid_sdk_v3_ranges_above_zero():
         assert ranges[name]["ScalingType"] == "Logarithmic"
         assert float(ranges[name]["MinValue"]) > 0
     assert (ranges["max_depth"]["MinValue"], ranges["max_depth"]["MaxValue"]) == ("3", "8")
+
+
+def test_the_stability_index_flags_a_shifted_feature_and_passes_a_resampled_one():
+    from solutions import module_8
+
+    rng = np.random.default_rng(2)
+    baseline = pd.DataFrame({"age": rng.normal(40, 10, 5000), "called": rng.integers(0, 2, 5000)})
+    same = pd.DataFrame({"age": rng.normal(40, 10, 800), "called": rng.integers(0, 2, 800)})
+    older = pd.DataFrame({"age": rng.normal(55, 10, 800), "called": np.ones(800, dtype=int)})
+
+    assert module_8.population_stability_index(baseline["age"], baseline["age"]) == 0
+    assert module_8.drift_report(baseline, same)["PSI"].max() < 0.1
+    drifted = module_8.drift_report(baseline, older)
+    assert drifted["drifted"].all() and drifted["PSI"].min() > 0.2
+    assert drifted.index[0] in {"age", "called"}

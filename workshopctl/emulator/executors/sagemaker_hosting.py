@@ -13,7 +13,10 @@ the SageMaker API reference describes it (each executor's docstring starts with 
   so a rehearsal is repeatable), or the ``TargetVariant``; loads a multi-model endpoint's
   ``TargetModel`` on first use; answers a container's 4xx/5xx as ``ModelError``;
 * UpdateEndpointWeightsAndCapacities changes the split in place; UpdateEndpoint starts the new
-  config's servers while the old ones serve, then swaps (blue/green); DeleteEndpoint stops them;
+  config's servers while the old ones serve, then swaps (blue/green), in the stages its
+  DeploymentConfig asks for (all at once, canary, linear; each baked while its rollback alarms
+  are watched, rolled back when one is in ALARM: :mod:`workshopctl.emulator.deployment_guardrails`);
+  DeleteEndpoint stops them;
 * CreateTransformJob runs the model's server over every input object and writes
   ``<object>.out`` under the output path;
 * an endpoint config's DataCaptureConfig writes sampled requests and answers as JSON lines
@@ -35,6 +38,7 @@ import contextlib
 import itertools
 import json
 import logging
+import random
 import shutil
 import threading
 import time
@@ -49,6 +53,11 @@ from botocore.exceptions import ClientError
 from training_code.contract import unpack_model
 from workshopctl.emulator import moto_state
 from workshopctl.emulator.data_capture import DataCapture
+from workshopctl.emulator.deployment_guardrails import (
+    Guardrails,
+    InvalidDeploymentConfig,
+    guardrails_of,
+)
 from workshopctl.emulator.server import Reply, ServiceError
 from workshopctl.local.ab_router import WeightedChoice
 from workshopctl.local.model_servers import ModelServer, ServerFailed
@@ -56,6 +65,8 @@ from workshopctl.local.pipeline_jobs import JobFailed, image_kind
 from workshopctl.local.pipeline_models import transform_records
 
 ROUTING_SEED = 1729  # the local target's router seed: the same split in every rehearsal
+ALARM_POLL_SECONDS = 0.2  # how often a baking period reads its rollback alarms
+SERVING_STATUSES = ("InService", "Updating", "RollingBack")  # an endpoint answers in these
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit
 DEFAULT_TRANSFORM_PAYLOAD_MB = 6  # CreateTransformJob's MaxPayloadInMB default
 CAPTURE_FLUSH_SECONDS = 1.0  # captured records wait at most this long before their object
@@ -146,6 +157,9 @@ class Hosting:
         self._generation = itertools.count(1)
         self._clients: dict[tuple[str, str], Any] = {}
         self._flusher: threading.Thread | None = None
+        # Endpoint → (its green fleet, the share of requests it takes) during a staged update.
+        self._green: dict[str, tuple[LiveEndpoint, float]] = {}
+        self._green_choice = random.Random(f"{ROUTING_SEED}:green")
 
     def install(self) -> None:
         for service, operation, executor in (
@@ -440,6 +454,7 @@ class Hosting:
         https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html"""
         name = call.params["EndpointName"]
         self._in_service(name, "update")
+        deployment = call.params.get("DeploymentConfig")
         config = moto_state.endpoint_config(
             self.account_id, self.region, call.params["EndpointConfigName"]
         )
@@ -463,14 +478,22 @@ class Hosting:
                     if "DesiredInstanceCount" not in excluded:
                         count = current.get("CurrentInstanceCount", count)
                     properties[variant] = (weight, count)
+        try:
+            guardrails = guardrails_of(deployment, sum(count for _, count in properties.values()))
+        except InvalidDeploymentConfig as invalid:
+            raise ServiceError("ValidationException", f"DeploymentConfig: {invalid}") from None
         moto_state.set_endpoint(
             self.account_id, self.region, name, status="Updating", failure_reason=None
         )
-        self._spawn(f"update {name}", self._swap, name, config, properties)
+        self._spawn(f"update {name}", self._swap, name, config, properties, guardrails)
         return Reply.of_json({"EndpointArn": self._arn("endpoint", name)})
 
     def _swap(
-        self, name: str, config: dict[str, Any], properties: dict[str, tuple[float, int]]
+        self,
+        name: str,
+        config: dict[str, Any],
+        properties: dict[str, tuple[float, int]],
+        guardrails: Guardrails | None = None,
     ) -> None:
         try:
             new = self._start_fleet(name, config, properties)
@@ -480,7 +503,13 @@ class Hosting:
                 failure_reason=f"Update to {config['EndpointConfigName']} failed: {failure}",
             )  # fmt: skip
             return
+        if guardrails is not None:
+            tripped = self._shift_in_stages(name, new, guardrails)
+            if tripped is not None:
+                self._roll_back(name, new, config, tripped)
+                return
         with self._lock:
+            self._green.pop(name, None)
             old = self._live.get(name)
             if old is None or self._stopping.is_set():  # deleted meanwhile
                 new.stop()
@@ -493,6 +522,46 @@ class Hosting:
             capture_summary=new.capture.summary() if new.capture else None,
         )  # fmt: skip
         self._retire(old)
+
+    def _shift_in_stages(self, name: str, new: LiveEndpoint, guardrails: Guardrails) -> str | None:
+        """Each stage's share of the requests to the green fleet, then its baking period;
+        the first rollback alarm found in ALARM (None: the green fleet may take everything)."""
+        for stage in guardrails.stages:
+            with self._lock:
+                if self._stopping.is_set() or name not in self._live:
+                    return None  # deleted or stopping: the swap's own checks end it
+                self._green[name] = (new, stage.share)
+            deadline = time.monotonic() + stage.bake_seconds
+            while True:
+                tripped = self._alarm_in_alarm(name, guardrails.alarms)
+                if tripped is not None:
+                    return tripped
+                if time.monotonic() >= deadline or self._stopping.wait(ALARM_POLL_SECONDS):
+                    break
+        return None
+
+    def _alarm_in_alarm(self, name: str, alarms: tuple[str, ...]) -> str | None:
+        """The first of ``alarms`` whose state is ALARM (CloudWatch DescribeAlarms)."""
+        if not alarms:
+            return None
+        cloudwatch = self.account.client("cloudwatch", label=f"endpoint {name} guardrails")
+        described = cloudwatch.describe_alarms(AlarmNames=list(alarms))["MetricAlarms"]
+        return next((a["AlarmName"] for a in described if a["StateValue"] == "ALARM"), None)
+
+    def _roll_back(self, name: str, new: LiveEndpoint, config: dict[str, Any], alarm: str) -> None:
+        """All traffic back to the blue fleet; the green one drains and stops; the endpoint
+        stays on its old configuration, InService, saying why."""
+        moto_state.set_endpoint(self.account_id, self.region, name, status="RollingBack")
+        with self._lock:
+            self._green.pop(name, None)
+        new.drain()
+        self._flush(new, force=True)
+        new.stop()
+        moto_state.set_endpoint(
+            self.account_id, self.region, name, status="InService",
+            failure_reason=f"Update to {config['EndpointConfigName']} rolled back: alarm "
+            f"{alarm} is in ALARM",
+        )  # fmt: skip
 
     def _retire(self, old: LiveEndpoint) -> None:
         old.drain()
@@ -583,7 +652,11 @@ class Hosting:
             )
         with self._lock:
             live = self._live.get(name)
-            if live is None or status not in ("InService", "Updating"):
+            green = self._green.get(name)
+            # A staged update's green fleet takes its stage's share of the requests.
+            if green is not None and self._green_choice.random() < green[1]:
+                live = green[0]
+            if live is None or status not in SERVING_STATUSES:
                 raise ServiceError(
                     "ValidationError",
                     f"Endpoint {name} of account {self.account_id} is {status}, not InService",
