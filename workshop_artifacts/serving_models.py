@@ -46,9 +46,10 @@ from workshop_artifacts.programs import (
 )
 from workshop_artifacts.runtimes import lock, package_overlay
 from workshop_spec.config import PROJECT_ROOT
+from workshop_spec.datasets import BANK_FEATURE_SET
 
 KIND = "serving-models"  # the cache's folder: .cache/artifacts/serving-models/<key>/
-FEATURE_SET = "workshop"  # what the endpoint's callers send: the workshop's prepared features
+FEATURE_SET = BANK_FEATURE_SET  # the bank pipeline's: its approved models become the challenger
 BYOM_HYPERPARAMETERS = {"max_leaf_nodes": "8"}
 SERVING_RUNTIME = "xgboost-1.7-1"  # the lock of the built-in algorithm behind the A/B endpoint
 BANK_CSV = "data/bank-marketing/bank-additional-full.csv"

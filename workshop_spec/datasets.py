@@ -85,6 +85,12 @@ CSV_DATASETS: tuple[CsvDataset, ...] = (BIKE_SHARING, BANK_MARKETING)
 
 # data/ mirrors the raw bucket; these paths stay in the repository only. Documentation goes to
 # docs/, never under a table's LOCATION, where Athena would read it as rows.
+# The bank model's features, as training_code.bank.features names them: what the bank pipeline
+# prepares by default and what the serving stack's A/B endpoint is trained on. One value for
+# both, because an approved pipeline model is promoted into that endpoint as its challenger: a
+# model of other columns would fail every request routed to it ("recommended" drops only
+# `duration`, which leaks the label; "workshop" also drops the economic indicators).
+BANK_FEATURE_SET = "recommended"
 NOT_DEPLOYED = ("README.md", "SHA256SUMS", "reviews")
 
 

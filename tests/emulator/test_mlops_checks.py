@@ -63,6 +63,9 @@ def test_an_approved_package_becomes_the_ab_endpoints_challenger(
     promotion = check_promotion(rehearsal, print)
     assert promotion.endpoint == "mlws-bank-ab"
     assert promotion.ok, promotion
+    # The callers' row reaches the new challenger and is answered: the pipeline's model reads
+    # the features the endpoint was trained on (workshop_spec.datasets.BANK_FEATURE_SET).
+    assert promotion.challenger_answer["status"] == 200, promotion.challenger_answer
     assert promotion.delivery["attempts"] == 1
     assert promotion.delivery["result"]["variant"] == "variant-b"
     # As the promotion function's role, with nothing denied.

@@ -63,7 +63,7 @@ def function_by_handler(assembly: CloudAssembly, handler: str) -> Resource:
     raise LookupError(f"no function with handler {handler} in the assembly")
 
 
-def _feature_row(session, endpoint: str) -> str:
+def feature_row(session, endpoint: str) -> str:
     """A CSV row as wide as the endpoint's first model expects (read from its model data)."""
     from workshopctl.local.xgboost_server import MODEL_FILE, load_model_file
 
@@ -102,7 +102,7 @@ def check_serving(session, log, requests: int = REQUESTS) -> ServingCheck:
     result = ServingCheck(endpoint, weights)
     role = session.notebook().properties["RoleArn"]
     runtime = session.account.client("sagemaker-runtime", "rehearsal: attendee traffic", role)
-    row = _feature_row(session, endpoint)
+    row = feature_row(session, endpoint)
     total = sum(weights.values())
     for phase, expected in (("deployed", {v: w / total for v, w in weights.items()}),):
         shares = _split(runtime, endpoint, row, requests)

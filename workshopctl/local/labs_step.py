@@ -261,7 +261,8 @@ def _report_mlops(report: StepReport, pipelines, promotion) -> None:
          "function": promotion.delivery["function"], "delivery": promotion.delivery["status"],
          "attempts": promotion.delivery["attempts"],
          "answer": (promotion.delivery["result"] or {}).get("action", promotion.delivery["error"]),
-         "challenger serves": promotion.challenger_model_data}
+         "challenger serves": promotion.challenger_model_data,
+         "challenger answers the endpoint's callers": promotion.challenger_answer}
     ]  # fmt: skip
     report.metrics.append(
         Metric(f"approved bank model serves as {promotion.endpoint}'s challenger",

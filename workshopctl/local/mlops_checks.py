@@ -48,6 +48,9 @@ class PromotionCheck:
     endpoint: str
     challenger_model_data: str  # what the endpoint's challenger variant serves now
     package_model_data: str
+    # The endpoint's callers' request, sent to the challenger: its status and answer (a model
+    # of other features than the champion's fails here, and would fail every routed request).
+    challenger_answer: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,7 @@ class PromotionCheck:
             self.delivery.get("status") == "Delivered"
             and (self.delivery.get("result") or {}).get("action") == "promoted"
             and self.challenger_model_data == self.package_model_data
+            and self.challenger_answer.get("status") == 200
         )
 
 
@@ -195,6 +199,8 @@ def check_promotion(session, log: Log) -> PromotionCheck:
     serving = _challenger_model_data(checks, endpoint, challenger)
     described = checks.describe_model_package(ModelPackageName=package)
     (container,) = described["InferenceSpecification"]["Containers"]
+    answer = _ask_variant(session, endpoint, challenger)
+    log(f"promotion: the endpoint's callers' row, sent to {challenger}: {answer}")
     return PromotionCheck(
         package,
         {"rule": delivery.rule, "function": function.name, "status": delivery.status,
@@ -202,7 +208,28 @@ def check_promotion(session, log: Log) -> PromotionCheck:
         endpoint,
         serving,
         container["ModelDataUrl"],
+        answer,
     )  # fmt: skip
+
+
+def _ask_variant(session, endpoint: str, variant: str) -> dict:
+    """One request as the endpoint's callers send it (a row as wide as its champion's model
+    reads), routed to ``variant`` with TargetVariant, as the attendee."""
+    from botocore.exceptions import ClientError
+
+    from workshopctl.local.deployed_checks import feature_row
+
+    role = session.notebook().properties["RoleArn"]
+    runtime = session.account.client("sagemaker-runtime", "rehearsal: attendee traffic", role)
+    try:
+        answer = runtime.invoke_endpoint(
+            EndpointName=endpoint, TargetVariant=variant, ContentType="text/csv",
+            Body=feature_row(session, endpoint).encode(),
+        )  # fmt: skip
+    except ClientError as error:
+        return {"status": error.response["ResponseMetadata"]["HTTPStatusCode"],
+                "error": error.response["Error"].get("Message", "")}  # fmt: skip
+    return {"status": 200, "answer": answer["Body"].read().decode().strip()[:80]}
 
 
 def _challenger_model_data(sagemaker, endpoint: str, variant: str) -> str:
