@@ -21,6 +21,25 @@ CATEGORICAL = [
     "job", "marital", "education", "default", "housing", "loan", "contact", "month",
     "day_of_week", "poutcome",
 ]  # fmt: skip
+# Every level each categorical column takes in bank-additional-full.csv (the UCI description
+# lists the same, and months jan and feb, in which the campaign made no call). The one-hot
+# columns come from this list, not from the rows at hand: a model trained on any slice of the
+# data reads the same columns as one trained on all of it, as the serving endpoint's callers
+# send one row format whichever model answers. A level outside it is refused.
+LEVELS = {
+    "job": ["admin.", "blue-collar", "entrepreneur", "housemaid", "management", "retired",
+            "self-employed", "services", "student", "technician", "unemployed", "unknown"],
+    "marital": ["divorced", "married", "single", "unknown"],
+    "education": ["basic.4y", "basic.6y", "basic.9y", "high.school", "illiterate",
+                  "professional.course", "university.degree", "unknown"],
+    "default": ["no", "unknown", "yes"],
+    "housing": ["no", "unknown", "yes"],
+    "loan": ["no", "unknown", "yes"],
+    "contact": ["cellular", "telephone"],
+    "month": ["apr", "aug", "dec", "jul", "jun", "mar", "may", "nov", "oct", "sep"],
+    "day_of_week": ["fri", "mon", "thu", "tue", "wed"],
+    "poutcome": ["failure", "nonexistent", "success"],
+}  # fmt: skip
 SOURCE_COLUMNS = [*NUMERIC[:2], *NUMERIC[2:5], *CATEGORICAL, *NUMERIC[5:], LABEL]
 RANGES = {"age": (0, 120), "duration": (0, 1e6), "campaign": (1, 1e4), "pdays": (0, 999),
           "previous": (0, 1e4)}  # fmt: skip
@@ -48,6 +67,7 @@ def validate(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             raise checks.DataError(
                 f"{source}: column {column!r} is empty at {checks._lines(df.index[empty])}"
             )
+        checks.check_allowed(df, column, LEVELS[column], source)
     for column, (low, high) in RANGES.items():
         checks.check_range(df, column, low, high, source)
     checks.check_allowed(df, LABEL, ["yes", "no"], source)
@@ -66,6 +86,8 @@ def engineer(df: pd.DataFrame, feature_set: str) -> tuple[pd.DataFrame, list[str
     data["no_previous_contact"] = (data["pdays"] == 999).astype(int)  # 999 = never contacted
     data["not_working"] = data["job"].isin(NOT_WORKING_JOBS).astype(int)
     label = (data.pop(LABEL) == "yes").astype(int)
+    for column in CATEGORICAL:  # the schema's levels, in the order get_dummies sorts them
+        data[column] = pd.Categorical(data[column], categories=LEVELS[column])
     encoded = pd.get_dummies(data, columns=CATEGORICAL, dtype=int)
     encoded = encoded.drop(columns=FEATURE_SETS[feature_set])
     features = list(encoded.columns)
