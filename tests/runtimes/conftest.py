@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from workshop_artifacts import runtimes
+from workshop_spec.datasets import BANK_FEATURE_SET
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
@@ -41,11 +42,13 @@ def xgboost_python() -> Path:
 
 @pytest.fixture(scope="session")
 def bank_prepared(sklearn_python, tmp_path_factory) -> Path:
-    """The whole bank file prepared (workshop features) in the scikit-learn image."""
+    """The whole bank file prepared in the scikit-learn image, with the features the serving
+    endpoint and the bank pipeline use (workshop_spec.datasets.BANK_FEATURE_SET)."""
     out = tmp_path_factory.mktemp("bank") / "prepared"
     raw = DATA / "bank-marketing" / "bank-additional-full.csv"
     assert_ran(run_on(sklearn_python, "training_code.bank.prepare", "--opt-ml",
-                      out.parent / "opt_ml", "--input", raw, "--output", out))  # fmt: skip
+                      out.parent / "opt_ml", "--input", raw, "--output", out,
+                      "--feature-set", BANK_FEATURE_SET))  # fmt: skip
     return out
 
 
