@@ -220,7 +220,7 @@ def test_attendee_role_statements_are_exactly_these(three):
         "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
         "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
-        "ReadLabs", "ReadReviewsEtlRuns",
+        "ReadLabs", "ReadReviewsEtlRuns", "ReviewBankModelPackages",
         "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
         "ReadNetwork",
         "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",

@@ -75,8 +75,9 @@ def test_lab_pages_follow_the_module_numbers_with_each_notebooks_title():
     assert [page.notebook for page in pages][:3] == [
         "1-overview.ipynb", "2-data-engineering.ipynb", "3-regression.ipynb",
     ]  # fmt: skip
-    assert [page.notebook for page in pages][-3:] == [
-        "6.1-tuning.ipynb", "6.2-tuning-analysis.ipynb", "7-byom.ipynb",
+    assert [page.notebook for page in pages][-4:] == [
+        "6.1-tuning.ipynb", "6.2-tuning-analysis.ipynb", "7-byom.ipynb", "8-mlops.ipynb",
     ]  # fmt: skip
+    assert len(pages) == len(list(LABS.glob("*.ipynb")))  # every lab has its page
     assert all(page.title.startswith("Module ") for page in pages)
     assert [page.weight for page in pages] == sorted(page.weight for page in pages)
