@@ -1276,6 +1276,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "StudioTeardownFunction",
             package="studio_teardown",
             handler="handler.handler",
+            shared=("cfn_response",),
             description="Custom resource: deletes the Studio domain with its home EFS volume",
             role=role.role,
             policy=role.policy,

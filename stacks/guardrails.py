@@ -451,6 +451,7 @@ class GuardrailsStack(cdk.Stack):
             construct_id,
             package="janitor",
             handler=handler,
+            shared=("cfn_response",),  # the teardown custom resource answers CloudFormation
             description=description,
             role=role,
             policy=self._janitor_policy,

@@ -11,15 +11,14 @@ nothing and succeeds. Create and Update do nothing. Every request is answered on
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from cfn_response import response_body, send
 
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
@@ -61,28 +60,6 @@ def delete_domain_and_home(
     return "deleted with its home EFS"
 
 
-def respond(event: Mapping[str, Any], status: str, reason: str) -> bytes:
-    return json.dumps(
-        {
-            "Status": status,
-            "Reason": reason[:1000],
-            "PhysicalResourceId": event.get("PhysicalResourceId")
-            or f"studio-home-{event['ResourceProperties']['DomainId']}",
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-        }
-    ).encode()
-
-
-def send(url: str, body: bytes) -> None:
-    request = urllib.request.Request(
-        url, data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # CloudFormation's URL
-        response.read()
-
-
 def handler(
     event: Mapping[str, Any],
     context: Any,
@@ -103,4 +80,8 @@ def handler(
         LOG.exception("studio teardown failed")
         status, reason = "FAILED", f"{type(error).__name__}: {error}"
     LOG.info("%s: %s", status, reason)
-    answer(event["ResponseURL"], respond(event, status, reason))
+    physical_id = (
+        event.get("PhysicalResourceId") or f"studio-home-{event['ResourceProperties']['DomainId']}"
+    )
+    body = response_body(event, status=status, reason=reason, physical_id=physical_id)
+    answer(event["ResponseURL"], body)

@@ -8,7 +8,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.janitor import census, teardown_resource
+from lambdas.janitor import census
+
+from .packaged import import_packaged
+
+# As Lambda imports it: from the asset root, with cfn_response beside the package.
+teardown_resource = import_packaged("janitor.teardown_resource")
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"

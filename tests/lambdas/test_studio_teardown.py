@@ -8,7 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.studio_teardown import handler as studio
+from .packaged import import_packaged
+
+studio = import_packaged("studio_teardown.handler")
 
 REGION = "us-east-1"
 
