@@ -314,12 +314,14 @@ class GuardrailsStack(cdk.Stack):
                         "ecr:ListTagsForResource",
                         "athena:ListWorkGroups",
                         "logs:DescribeLogGroups",
+                        "glue:ListJobs",
                     ],
                     resources=["*"],
                 ),
                 "Read-only listing: SageMaker's List* calls, DescribeScalableTargets, "
-                "DescribeRepositories, ListWorkGroups and DescribeLogGroups support no resource "
-                "ARN (AWS requires Resource '*'); the janitor filters by prefix and tag itself.",
+                "DescribeRepositories, ListWorkGroups, DescribeLogGroups and Glue's ListJobs "
+                "support no resource ARN (AWS requires Resource '*'); the janitor filters by "
+                "prefix and tag itself.",
             ),
             (
                 iam.PolicyStatement(
@@ -426,6 +428,26 @@ class GuardrailsStack(cdk.Stack):
                 ),
                 "SageMaker names its log groups by job kind under /aws/sagemaker/ and the "
                 "streams after the jobs; the janitor deletes those of in-scope resources.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteGlueRunLogs",
+                    actions=["glue:GetJobRuns"],
+                    resources=[
+                        self.format_arn(service="glue", resource="job", resource_name=f"{prefix}-*")
+                    ],
+                ),
+                "The workshop's Glue jobs are named after its prefix; the janitor reads their "
+                "run ids to find the runs' log streams.",
+            ),
+            (
+                iam.PolicyStatement(
+                    sid="DeleteGlueRunLogStreams",
+                    actions=["logs:DescribeLogStreams", "logs:DeleteLogStream"],
+                    resources=[self._log_group_arn("/aws-glue/*")],
+                ),
+                "Glue writes every job's runs to account-wide groups under /aws-glue/ in streams "
+                "named by run id; the janitor deletes only the streams of the workshop jobs' runs.",
             ),
         ]
         log_group = encrypted_log_group(self, "JanitorLogs", config=self._config, key=self.key)

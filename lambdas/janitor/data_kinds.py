@@ -1,5 +1,5 @@
 """Data kinds: ECR images, S3 objects under attendee prefixes, Glue tables, Athena named queries,
-and SageMaker's CloudWatch log groups and streams."""
+SageMaker's CloudWatch log groups and streams, and the streams of the workshop's Glue runs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .model import DELETED, FAILED, STACK_TABLE_PARAMETER, Kind, Resource, owned
 ECR_BATCH = 100  # BatchDeleteImage takes at most 100 image ids
 S3_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 SAGEMAKER_LOGS = "/aws/sagemaker/"
+GLUE_LOGS = "/aws-glue/"
 ENDPOINT_LOGS = "/aws/sagemaker/Endpoints/"
 
 
@@ -345,3 +346,61 @@ def _delete_log_streams(r: Removal, logs: Any, resource: Resource) -> tuple[str,
 
 LOG_GROUP = Kind("log-group", "logs", "delete", _discover_log_groups, _delete_log_group)
 LOG_STREAMS = Kind("log-streams", "logs", "delete", _discover_log_streams, _delete_log_streams)
+
+
+# -- CloudWatch Logs: the workshop's Glue job runs, in log groups Glue shares across the account ---
+def _discover_glue_run_logs(d: Discovery, logs: Any) -> Iterator[Resource]:
+    """Glue writes each run of every job of the account to the same groups under /aws-glue/
+    (``/aws-glue/jobs/output`` and ``/aws-glue/jobs/error`` by default, other names with a
+    security configuration or ``--custom-logGroup-prefix``), in streams named after the run id
+    ("Logging for AWS Glue jobs":
+    https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html). Deleting the
+    stack deletes the job, never these streams, so the janitor deletes the streams of the
+    in-scope jobs' runs (it runs before the stacks go) and leaves the groups to the account."""
+    glue = d.clients.get("glue", kind="glue-run-logs")
+    runs: dict[str, list[str]] = {}
+    for job in d.pages(glue, "list_jobs", "JobNames"):
+        if d.scope.reason(job):
+            runs[job] = [run["Id"] for run in d.pages(glue, "get_job_runs", "JobRuns", JobName=job)]
+    if not any(runs.values()):
+        return
+    for group in d.pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=GLUE_LOGS):
+        name = group["logGroupName"]
+        for job, run_ids in sorted(runs.items()):
+            found = [run for run in run_ids if _run_streams(d, logs, name, run)]
+            if found:
+                yield Resource(
+                    "glue-run-logs",
+                    f"{name}:{job}",
+                    d.scope.reason(job) or f"runs of {job}",
+                    state=f"{len(found)} run(s)",
+                    ids={"logGroupName": name, "runs": ",".join(found)},
+                )
+
+
+def _run_streams(calls: Calls, logs: Any, group: str, run_id: str) -> list[str]:
+    """The streams of one run: ``<run id>`` itself, ``<run id>-driver``, ``<run id>-<n>``."""
+    listed = calls.pages(
+        logs, "describe_log_streams", "logStreams", logGroupName=group, logStreamNamePrefix=run_id
+    )
+    names = [stream["logStreamName"] for stream in listed]
+    return [name for name in names if name == run_id or name.startswith(f"{run_id}-")]
+
+
+def _delete_glue_run_logs(r: Removal, logs: Any, resource: Resource) -> tuple[str, str]:
+    group = resource.ids["logGroupName"]
+    deleted = 0
+    for run_id in resource.ids["runs"].split(","):
+        for stream in _run_streams(r, logs, group, run_id):
+            try:
+                r.call(logs.delete_log_stream, logGroupName=group, logStreamName=stream)
+                deleted += 1
+            except ClientError as error:
+                if not is_not_found(error):
+                    raise
+    return DELETED, f"{deleted} stream(s)"
+
+
+GLUE_RUN_LOGS = Kind(
+    "glue-run-logs", "logs", "delete", _discover_glue_run_logs, _delete_glue_run_logs
+)

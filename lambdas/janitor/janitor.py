@@ -28,6 +28,7 @@ from .aws import Clients, Discovery, Removal, as_clients, error_text, is_not_fou
 from .data_kinds import (
     ATHENA_NAMED_QUERY,
     ECR_IMAGES,
+    GLUE_RUN_LOGS,
     GLUE_TABLE,
     LOG_GROUP,
     LOG_STREAMS,
@@ -81,6 +82,7 @@ KINDS: tuple[Kind, ...] = (
     ATHENA_NAMED_QUERY,
     LOG_GROUP,  # last: endpoints and jobs found above name the log groups and streams in scope
     LOG_STREAMS,
+    GLUE_RUN_LOGS,
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 DEFAULT_WAIT_SECONDS = 300.0

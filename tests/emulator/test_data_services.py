@@ -179,6 +179,49 @@ def test_a_glue_job_run_executes_its_script_as_its_role_with_bookmarks(emulated,
     assert _reviews(emulated, athena) == rows
 
 
+def test_glue_runs_log_to_the_shared_groups_and_the_janitor_deletes_their_streams(
+    emulated, assembly, deployment
+):
+    """The deploy's ETL run wrote its output to Glue's account-wide groups, as the job's role;
+    the janitor, as its deployed role (the gate decides), deletes the workshop runs' streams
+    and nothing else there."""
+    import boto3
+
+    from lambdas.janitor.aws import Discovery, as_clients
+    from lambdas.janitor.data_kinds import GLUE_RUN_LOGS
+    from lambdas.janitor.janitor import clean
+    from lambdas.janitor.model import DELETED, Scope
+    from lambdas.janitor.prices import load_prices
+
+    [etl] = [a for path, a in deployment.custom_resources.items() if "ReviewsEtl" in path]
+    run_id = etl["Data"]["JobRunId"]
+    logs = emulated.client("logs")
+    logs.create_log_group(logGroupName="/aws-glue/jobs/other-team")
+    logs.create_log_stream(logGroupName="/aws-glue/jobs/output", logStreamName="jr_other-driver")
+
+    def streams(group: str) -> set[str]:
+        listed = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        return {stream["logStreamName"] for stream in listed}
+
+    assert f"{run_id}-driver" in streams("/aws-glue/jobs/output")
+    job = next(assembly.resources("AWS::Glue::Job"))
+    job_calls = [c for c in emulated.log.calls(f"glue job {job.name}") if c.service == "logs"]
+    assert job_calls and not any(c.denied for c in job_calls)
+    janitor_role = next(arn for arn in assembly.roles if "JanitorRole" in arn)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in emulated.environment("janitor", janitor_role).items():
+            patch.setenv(key, value)
+        clients = as_clients(boto3.Session())
+        discovery = Discovery(clients=clients, scope=Scope("mlws"), prices=load_prices())
+        found = list(GLUE_RUN_LOGS.discover(discovery, clients.get("logs")))
+        assert {r.name for r in found} >= {"/aws-glue/jobs/output:mlws-reviews-etl"}
+        report = clean(found, clients, apply=True)
+    assert {outcome.status for outcome in report.outcomes} == {DELETED}
+    left = streams("/aws-glue/jobs/output") | streams("/aws-glue/jobs/error")
+    assert left == {"jr_other-driver"}
+    assert not [c for c in emulated.log.calls("janitor") if c.denied]
+
+
 def test_python_custom_resources_are_invoked_as_cloudformation_invokes_them(deployment):
     answers = {path.split("/")[0]: answer for path, answer in deployment.custom_resources.items()}
     assert answers["mlws-guardrails"]["Status"] == "SUCCESS"

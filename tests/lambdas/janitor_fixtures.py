@@ -855,6 +855,30 @@ def _seed_logs(world: World) -> None:
             world.out_of_scope("log-streams", *keys)
 
 
+def _seed_glue_runs(world: World) -> None:
+    """Glue's account-wide run logs: the workshop job's run streams go, another job's stay."""
+    glue, logs = world.client("glue"), world.client("logs")
+    runs: dict[str, str] = {}
+    for job in ("mlws-reviews-etl", "otherws-etl"):
+        glue.create_job(
+            Name=job, Role="arn:aws:iam::123456789012:role/glue",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/etl.py"},
+        )  # fmt: skip
+        runs[job] = glue.start_job_run(JobName=job)["JobRunId"]
+    for group in ("/aws-glue/jobs/output", "/aws-glue/jobs/error"):
+        logs.create_log_group(logGroupName=group)
+        world.out_of_scope("log-group", f"log-group:{group}")  # shared: only streams go
+        for job, run_id in runs.items():
+            keys = []
+            for stream in (f"{run_id}-driver", f"{run_id}-1"):
+                logs.create_log_stream(logGroupName=group, logStreamName=stream)
+                keys.append(f"log-stream:{group}:{stream}")
+            if job.startswith("mlws-"):
+                world.in_scope("glue-run-logs", f"{group}:{job}", *keys)
+            else:
+                world.out_of_scope("glue-run-logs", *keys)
+
+
 SEED_PARTS = {
     "jobs": _seed_jobs,
     "pipelines": _seed_pipelines,
@@ -867,6 +891,7 @@ SEED_PARTS = {
     "glue": _seed_glue,
     "athena": _seed_athena,
     "logs": _seed_logs,
+    "glue-runs": _seed_glue_runs,
 }
 
 

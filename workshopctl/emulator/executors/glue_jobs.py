@@ -15,7 +15,11 @@ Glue developer guide's "Tracking processed data using job bookmarks"), played he
   processed are not given to the next run (Glue tracks them per ``transformation_ctx``; the
   emulator per job, which is what the workshop's one-source ETL needs);
 * states STARTING → RUNNING → SUCCEEDED or FAILED (ErrorMessage: the last line of the script's
-  error output), ExecutionTime in seconds.
+  error output), ExecutionTime in seconds;
+* the script's standard output and error go to CloudWatch Logs as the job's role, in Glue 5.0's
+  default groups ``/aws-glue/jobs/output`` and ``/aws-glue/jobs/error``, stream
+  ``<run id>-driver`` ("Logging for AWS Glue jobs"); AWS shares those groups across every job
+  of the account, which is why the janitor deletes the workshop runs' streams.
 
 The script runs on the local machine's PySpark (the Spark of Glue 5.0), not on Glue's
 ``awsglue`` libraries: a script that needs them does not run here, and the scripts of this
@@ -25,6 +29,7 @@ project take their local path when ``awsglue`` is missing.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 import sys
@@ -33,10 +38,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from botocore.exceptions import ClientError
+
 from workshopctl.emulator.server import Reply, ServiceError
 from workshopctl.emulator.wire import Call
 
 ERROR_TAIL = 1000  # characters of the script's error output kept as the run's ErrorMessage
+LOG_LINES = 5000  # the last lines of a run's output kept in its log stream
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,7 +78,7 @@ class GlueJobs:
             return reply
         run_id = reply.json()["JobRunId"]
         run = self.runs[run_id] = JobRun(name, usage=call.usage)
-        thread = threading.Thread(target=self._execute, args=(run, call), daemon=True)
+        thread = threading.Thread(target=self._execute, args=(run_id, run, call), daemon=True)
         self.threads.append(thread)
         thread.start()
         return reply
@@ -100,7 +109,7 @@ class GlueJobs:
             described["ErrorMessage"] = run.error
 
     # -- execution ----------------------------------------------------------------------------
-    def _execute(self, run: JobRun, call: Call) -> None:
+    def _execute(self, run_id: str, run: JobRun, call: Call) -> None:
         glue = self.account.client("glue", label="glue service")
         job = glue.get_job(JobName=run.job)["Job"]
         arguments = {**job.get("DefaultArguments", {}), **(call.params.get("Arguments") or {})}
@@ -128,6 +137,9 @@ class GlueJobs:
                 command, cwd=folder, capture_output=True, text=True,
                 env={**os.environ, "PYSPARK_PYTHON": sys.executable},
             )  # fmt: skip
+            logs = self.account.client("logs", label=label, role_arn=job["Role"])
+            _write_log(logs, "/aws-glue/jobs/output", f"{run_id}-driver", finished.stdout)
+            _write_log(logs, "/aws-glue/jobs/error", f"{run_id}-driver", finished.stderr)
             if finished.returncode != 0:
                 lines = [line for line in finished.stderr.splitlines() if line.strip()]
                 raise RuntimeError((lines[-1] if lines else "script failed")[-ERROR_TAIL:])
@@ -191,6 +203,21 @@ GLUE_RESERVED = {
     "enable-spark-ui", "spark-event-logs-path", "TempDir", "job-language",
     "enable-glue-datacatalog", "enable-job-insights", "enable-observability-metrics",
 }  # fmt: skip
+
+
+def _write_log(logs, group: str, stream: str, text: str) -> None:
+    """One stream of a run's output, written as the job's role (a role that may not write its
+    logs loses them; the run goes on, as the logs are Glue's side effect, not the job's)."""
+    lines = [line for line in text.splitlines() if line.strip()] or ["(no output)"]
+    try:
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in lines[-LOG_LINES:]]
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+    except ClientError as error:
+        logger.warning("glue run logs %s/%s not written: %s", group, stream, error)
 
 
 def _is_file(key: str) -> bool:
