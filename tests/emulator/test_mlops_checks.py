@@ -6,22 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from workshopctl.local.mlops_checks import check_pipelines, check_promotion
+from workshopctl.local.mlops_checks import check_promotion
 
 
 @pytest.fixture(scope="module")
-def pipelines(rehearsal, samples):
-    quick = {
-        # The sample with two trials reaches an AUC near 0.7: the gate is lowered to pass.
-        "mlws-bank-marketing": {
-            "InputDataUri": samples["bank"],
-            "MaxTuningJobs": 2,
-            "AucThreshold": 0.6,
-        },
-        "mlws-bike-sharing": {"InputDataUri": samples["bike"]},
-        "mlws-byom": {"MaxLeafNodes": 3},
-    }
-    return {check.pipeline: check for check in check_pipelines(rehearsal, print, quick)}
+def pipelines(pipeline_runs):
+    """The session's runs of every deployed pipeline, made by ``check_pipelines``."""
+    return pipeline_runs
 
 
 def test_every_deployed_pipeline_runs_to_its_gate(pipelines):

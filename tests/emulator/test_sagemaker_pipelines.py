@@ -16,8 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.emulator.conftest import attendee_role_arn
 from workshopctl.emulator.executors.sagemaker_pipelines import STEP_FAILURE, job_name
-
-QUICK_BANK = {"MaxTuningJobs": "2", "AucThreshold": "0.6"}
+from workshopctl.local.mlops_checks import APPROVAL_DESCRIPTION
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +30,11 @@ def run(client, pipeline: str, timeout: float = 300, **parameters) -> dict:
         PipelineName=pipeline,
         PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in parameters.items()],
     )["PipelineExecutionArn"]
+    return ended_execution(client, arn, timeout)
+
+
+def ended_execution(client, arn: str, timeout: float = 300) -> dict:
+    """An execution once it has ended: its description and its steps by name."""
     deadline = time.monotonic() + timeout
     while True:
         described = client.describe_pipeline_execution(PipelineExecutionArn=arn)
@@ -58,8 +62,9 @@ def read(emulated, uri: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def bank_pass(attendee, samples) -> dict:
-    return run(attendee, "mlws-bank-marketing", InputDataUri=samples["bank"], **QUICK_BANK)
+def bank_pass(attendee, pipeline_runs) -> dict:
+    """The session's bank run (tests/emulator/conftest.py QUICK_PARAMETERS)."""
+    return ended_execution(attendee, pipeline_runs["mlws-bank-marketing"].execution_arn)
 
 
 def test_the_bank_pipeline_runs_every_step_and_registers_the_tuned_model(bank_pass, emulated):
@@ -79,7 +84,11 @@ def test_the_bank_pipeline_runs_every_step_and_registers_the_tuned_model(bank_pa
     sagemaker = emulated.client("sagemaker")
     package = sagemaker.describe_model_package(ModelPackageName=package_arn)
     assert package["ModelPackageGroupName"] == "mlws-bank-marketing"
-    assert package["ModelApprovalStatus"] == "PendingManualApproval"  # the parameter's default
+    # Registered as the parameter's default, PendingManualApproval; the session's MLOps checks
+    # (tests/emulator/test_mlops_checks.py) may since have approved this very package.
+    approved = package.get("ApprovalDescription") == APPROVAL_DESCRIPTION
+    expected = "Approved" if approved else "PendingManualApproval"
+    assert package["ModelApprovalStatus"] == expected
     # The registered model is the tuning job's best trial's artifact.
     tuning_arn = steps["TuneXGBoost"]["Metadata"]["TuningJob"]["Arn"]
     tuning = sagemaker.describe_hyper_parameter_tuning_job(
@@ -160,11 +169,10 @@ def test_a_failing_program_fails_its_step_with_its_own_error(attendee, samples):
     assert "invalid choice: 'everything'" in execution["steps"]["PrepareData"]["FailureReason"]
 
 
-def test_the_bike_pipeline_trains_the_overridden_model_type(attendee, samples, emulated):
-    execution = run(attendee, "mlws-bike-sharing", InputDataUri=samples["bike"],
-                    ModelType="tree", RmsleThreshold=2.0)  # fmt: skip
-    assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
-    training_arn = execution["steps"]["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
+def test_the_bike_pipeline_trains_the_overridden_model_type(attendee, pipeline_runs, emulated):
+    bike = ended_execution(attendee, pipeline_runs["mlws-bike-sharing"].execution_arn)
+    assert bike["PipelineExecutionStatus"] == "Succeeded", bike.get("FailureReason")
+    training_arn = bike["steps"]["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
     training = emulated.client("sagemaker").describe_training_job(
         TrainingJobName=training_arn.rsplit("/", 1)[-1]
     )
@@ -174,14 +182,16 @@ def test_the_bike_pipeline_trains_the_overridden_model_type(attendee, samples, e
     assert metrics == {"validation:rmsle", "validation:rmse", "validation:mae"}
 
 
-def test_the_byom_pipeline_trains_and_transforms_with_the_model_image(attendee, emulated):
-    execution = run(attendee, "mlws-byom", MaxLeafNodes=3)
-    assert execution["PipelineExecutionStatus"] == "Succeeded", execution.get("FailureReason")
+def test_the_byom_pipeline_trains_and_transforms_with_the_model_image(
+    attendee, pipeline_runs, emulated
+):
+    byom = ended_execution(attendee, pipeline_runs["mlws-byom"].execution_arn)
+    assert byom["PipelineExecutionStatus"] == "Succeeded", byom.get("FailureReason")
     sagemaker = emulated.client("sagemaker")
-    training_arn = execution["steps"]["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
+    training_arn = byom["steps"]["TrainModel"]["Metadata"]["TrainingJob"]["Arn"]
     training = sagemaker.describe_training_job(TrainingJobName=training_arn.rsplit("/", 1)[-1])
     assert training["HyperParameters"] == {"max_leaf_nodes": "3"}  # the override, as a string
-    transform_arn = execution["steps"]["TransformExamples"]["Metadata"]["TransformJob"]["Arn"]
+    transform_arn = byom["steps"]["TransformExamples"]["Metadata"]["TransformJob"]["Arn"]
     transform = sagemaker.describe_transform_job(TransformJobName=transform_arn.rsplit("/", 1)[-1])
     output = read(emulated, transform["TransformOutput"]["S3OutputPath"])
     pairs = [line.split(",") for line in output.split()]

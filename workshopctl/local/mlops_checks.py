@@ -27,6 +27,7 @@ ENDPOINT_TIMEOUT_SECONDS = 120
 PROMOTION_HANDLER = "promotion.handler.handler"
 # The operator's approval (AWS console, Studio or the API): not a workshop role.
 APPROVER = "rehearsal: organiser approves"
+APPROVAL_DESCRIPTION = "Approved by the rehearsal (the organiser's review)"
 
 
 @dataclass
@@ -37,6 +38,7 @@ class PipelineCheck:
     status: str
     seconds: float
     failure_reason: str = ""
+    execution_arn: str = ""
     steps: list[dict] = field(default_factory=list)  # step, status, seconds, what it ran
     gate: dict | None = None  # metric, value, comparison, threshold, passed
 
@@ -105,6 +107,7 @@ def _finished(sagemaker, session, pipeline: Resource, arn: str, began: float, lo
         described["PipelineExecutionStatus"],
         seconds,
         described.get("FailureReason", ""),
+        arn,
         [_step_row(step) for step in steps],
     )
     check.gate = _gate(sagemaker, session, pipeline, arn, steps)
@@ -187,7 +190,7 @@ def check_promotion(session, log: Log) -> PromotionCheck:
     approver.update_model_package(
         ModelPackageArn=package,
         ModelApprovalStatus="Approved",
-        ApprovalDescription="Approved by the rehearsal (the organiser's review)",
+        ApprovalDescription=APPROVAL_DESCRIPTION,
     )
     delivered = [d for d in bus.idle()[before:] if d.target == function.arn]
     if not delivered:
