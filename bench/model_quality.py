@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from workshopctl.local.ml_steps import BikeSharingStep, TuningStep
+from model_steps import BikeSharingStep, TuningStep
+
 from workshopctl.local.workspace import Workspace, timed
 
 
