@@ -17,6 +17,7 @@ from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.destroy import add_parser as add_destroy_command
 from workshopctl.emulator.cli import add_parser as add_emulator_command
 from workshopctl.handout import add_parser as add_handout_command
+from workshopctl.pool import add_parser as add_pool_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     add_handout_command(commands)
     add_smoke_command(commands)
     add_workshop_studio_command(commands)
+    add_pool_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
