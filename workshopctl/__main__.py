@@ -17,11 +17,11 @@ from workshopctl.deploy import add_parser as add_deploy_command
 from workshopctl.destroy import add_parser as add_destroy_command
 from workshopctl.emulator.cli import add_parser as add_emulator_command
 from workshopctl.handout import add_parser as add_handout_command
-from workshopctl.pool import add_parser as add_pool_command
 from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
+from workshopctl.pool import add_parser as add_pool_command
 from workshopctl.preflight import add_parser as add_preflight_command
 from workshopctl.residue import add_parser as add_residue_command
 from workshopctl.smoke import add_parser as add_smoke_command
