@@ -32,10 +32,14 @@ from constructs import Construct
 from stacks import nag
 from stacks.synthesizers import ASSETS_BUCKET_PARAMETER, ASSETS_PREFIX_PARAMETER
 from workshop_spec.config import WorkshopConfig
+from workshop_spec.pool_layout import (
+    BUCKET_OUTPUT,
+    POOL_KEY_PREFIX,
+    RELEASE_PARAMETER,
+    assets_prefix,
+    template_key,
+)
 
-# Everything `workshopctl pool publish` uploads sits under pool/<release>/: templates/ and assets/.
-POOL_KEY_PREFIX = "pool/"
-RELEASE_PARAMETER = "Release"
 # With self-managed permissions StackSets assumes this role of the administrator account (the
 # organiser's) by default, which in turn assumes the execution role in each target account:
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
@@ -51,16 +55,6 @@ POOL_BUCKET_READS = ("s3:GetBucketAcl", "s3:GetBucketLocation")
 STANDARD_PARAMETER_BYTES = 4096
 
 
-def template_key(release: str, stack_name: str) -> str:
-    """The bucket key of a per-attendee template (``workshopctl pool publish`` writes it)."""
-    return f"{POOL_KEY_PREFIX}{release}/templates/{stack_name}.template.json"
-
-
-def assets_prefix(release: str) -> str:
-    """The key prefix every per-attendee template reads its assets from (ends with '/')."""
-    return f"{POOL_KEY_PREFIX}{release}/assets/"
-
-
 class OrganiserStack(cdk.Stack):
     """The pool's asset bucket, the roster and the pool's budget, in the organiser's account."""
 
@@ -71,7 +65,7 @@ class OrganiserStack(cdk.Stack):
         self._readable_by_the_pool(self.assets_bucket)
         self.roster = self._roster()
         self._pool_budget()
-        cdk.CfnOutput(self, "PoolAssetsBucketName", value=self.assets_bucket.bucket_name)
+        cdk.CfnOutput(self, BUCKET_OUTPUT, value=self.assets_bucket.bucket_name)
         cdk.CfnOutput(self, "RosterParameterName", value=self.roster.parameter_name)
         nag.acknowledge_cdk_helpers(self)
 
@@ -211,7 +205,6 @@ class OrganiserStack(cdk.Stack):
             self,
             "PoolBudget",
             budget=budgets.CfnBudget.BudgetDataProperty(
-                budget_name=f"{config.prefix}-pool",
                 budget_type="COST",
                 time_unit="MONTHLY",
                 budget_limit=budgets.CfnBudget.SpendProperty(

@@ -45,16 +45,19 @@ from workshop_spec.config import (
     WorkshopConfig,
     load_project_config,
 )
+from workshop_spec.pool_layout import (
+    BUCKET_OUTPUT,
+    RELEASE_PARAMETER,
+    assets_prefix,
+    release_prefix,
+    template_key,
+)
 from workshopctl import janitor_cli, residue
 from workshopctl import workshop_studio_templates as templates
 from workshopctl.cdk_cli import CDK, Runner, run_in_project
 from workshopctl.cli_options import add_account_options, context_overrides
 
 ASSEMBLY = PROJECT_ROOT / ".cache" / "pool" / "cdk.out"
-# stacks/organiser.py's keys and output; stacks/ is not imported here (dependency direction).
-POOL_KEY_PREFIX = "pool/"
-BUCKET_OUTPUT = "PoolAssetsBucketName"
-RELEASE_PARAMETER = "Release"
 RELEASE_LENGTH = 16
 
 
@@ -99,12 +102,9 @@ def prepare_release(assembly: Path, config: WorkshopConfig, workdir: Path) -> Re
     for asset in assets:  # an asset's key is its content hash
         digest.update(asset.key.encode() + b"\0")
     name = digest.hexdigest()[:RELEASE_LENGTH]
-    uploads = [
-        Upload(f"{POOL_KEY_PREFIX}{name}/templates/{stack.path.name}", stack.path)
-        for stack in stacks
-    ]
+    uploads = [Upload(template_key(name, stack.name), stack.path) for stack in stacks]
     uploads += [
-        Upload(f"{POOL_KEY_PREFIX}{name}/assets/{asset.key}", templates.write_asset(asset, workdir))
+        Upload(assets_prefix(name) + asset.key, templates.write_asset(asset, workdir))
         for asset in assets
     ]
     return Release(name, uploads, names)
@@ -286,7 +286,7 @@ def _publish(config: WorkshopConfig, region: str) -> Release:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"release {release.name}: {len(release.uploads)} objects, {size / 1e6:.1f} MB "
-          f"in s3://{bucket}/{POOL_KEY_PREFIX}{release.name}/")  # fmt: skip
+          f"in s3://{bucket}/{release_prefix(release.name)}")  # fmt: skip
     return release
 
 
