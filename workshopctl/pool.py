@@ -12,7 +12,9 @@ pool account gets, synthesized without CDK bootstrap) and the organiser's two st
              2. cdk destroy <prefix>-pool <prefix>-organiser
                                                  deleting a StackSet resource deletes its stack
                                                  instances in every account, dependants first
-             3. residue scan in each account     read-only: what is left, per account
+             3. in each account                  every stack instance DELETE_COMPLETE (by
+                                                 the stack ids StackSets listed before step
+                                                 2), then the residue scan (read-only)
 
 The release is a hash of the account templates and assets: publishing changed code is a new
 release, a new TemplateURL, so CloudFormation updates every StackSet. The organiser reaches
@@ -133,15 +135,31 @@ def publish(s3: Any, bucket: str, release: Release) -> int:
 
 
 # -- each pool account ----------------------------------------------------------------------------
-def pool_accounts(cloudformation: Any, stack_set: str) -> list[str]:
-    """The accounts that hold an instance of ``stack_set``: where the workshop really is (an
-    organizational unit's accounts are known only from here)."""
-    accounts: set[str] = set()
-    for page in cloudformation.get_paginator("list_stack_instances").paginate(
-        StackSetName=stack_set
-    ):
-        accounts |= {summary["Account"] for summary in page["Summaries"]}
-    return sorted(accounts)
+# account → {stack set name: the id of its stack instance's stack in that account}
+Instances = dict[str, dict[str, str]]
+
+
+def stack_instances(cloudformation: Any, stack_sets: Sequence[str]) -> Instances:
+    """Where the workshop really is: each account holding an instance of the StackSets (an
+    organizational unit's accounts are known only from here), with the instance's stack id.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceSummary.html
+    """
+    instances: Instances = {}
+    for stack_set in stack_sets:
+        try:
+            pages = cloudformation.get_paginator("list_stack_instances").paginate(
+                StackSetName=stack_set
+            )
+            summaries = [summary for page in pages for summary in page["Summaries"]]
+        except ClientError as error:
+            if "StackSetNotFound" not in str(error):
+                raise
+            continue  # not deployed (or already deleted): no instances to find
+        for summary in summaries:
+            stacks = instances.setdefault(summary["Account"], {})
+            if summary.get("StackId"):
+                stacks[stack_set] = summary["StackId"]
+    return dict(sorted(instances.items()))
 
 
 def account_session(
@@ -161,34 +179,46 @@ def account_session(
     )
 
 
-def instance_buckets(clients: Clients, stack_set: str) -> list[str]:
-    """The data lake's buckets in one account: the outputs ``*BucketName`` of its stack
-    instance, which StackSets names ``StackSet-<stack set>-<id>``."""
+def instance_buckets(clients: Clients, stack_id: str | None) -> list[str]:
+    """The data lake's buckets in one account: its stack instance's outputs ``*BucketName``."""
+    if stack_id is None:
+        return []
+    (stack,) = clients.get("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
+    return sorted(
+        output["OutputValue"]
+        for output in stack.get("Outputs", [])
+        if output["OutputKey"].endswith("BucketName")
+    )
+
+
+def stacks_left(clients: Clients, stack_ids: Sequence[str]) -> list[str]:
+    """The account's stack instances that are not DELETE_COMPLETE (a stack id still answers
+    DescribeStacks after the stack is deleted, for 90 days)."""
+    if not stack_ids:
+        return []
     cloudformation = clients.get("cloudformation")
-    for page in cloudformation.get_paginator("describe_stacks").paginate():
-        for stack in page["Stacks"]:
-            if stack["StackName"].startswith(f"StackSet-{stack_set}-"):
-                return sorted(
-                    output["OutputValue"]
-                    for output in stack.get("Outputs", [])
-                    if output["OutputKey"].endswith("BucketName")
-                )
-    return []
+    left = []
+    for stack_id in stack_ids:
+        (stack,) = cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
+        if stack["StackStatus"] != "DELETE_COMPLETE":
+            left.append(f"{stack['StackName']} ({stack['StackStatus']})")
+    return left
 
 
 SessionFor = Callable[[str], boto3.Session]
 AccountStep = Callable[[str, Clients], int]
 
 
-def janitor_in(config: WorkshopConfig, region: str) -> AccountStep:
+def janitor_in(config: WorkshopConfig, region: str, instances: Instances) -> AccountStep:
     """``janitor --apply`` in one account, on the data lake instance's buckets."""
+    data_lake = config.stack_name("data-lake")
 
     def step(account: str, clients: Clients) -> int:
         args = argparse.Namespace(
             apply=True,
             whole_account=False,
             region=region,
-            buckets=instance_buckets(clients, config.stack_name("data-lake")),
+            buckets=instance_buckets(clients, instances.get(account, {}).get(data_lake)),
             json=False,
             if_credentials=False,
         )
@@ -208,25 +238,37 @@ def residue_in(region: str, assembly: Path) -> AccountStep:
 
 
 def teardown(
-    accounts: Sequence[str],
+    instances: Instances,
     session_for: SessionFor,
     *,
     janitor: AccountStep,
     destroy: Callable[[], int],
     scan: AccountStep,
 ) -> int:
-    """The three steps of the module docstring; every step runs even after a failure (the
-    residue scan matters most then). Exit code: 0 only if all succeed, else the first failure's."""
+    """The three steps of the module docstring, and after the destroy, in each account, that
+    every stack instance is DELETE_COMPLETE. Every step runs even after a failure (the residue
+    scan matters most then). Exit code: 0 only if all succeed, else the first failure's."""
     codes: list[int] = []
-    for account in accounts:
+    for account in instances:
         print(f"== janitor --apply in {account}", flush=True)
         codes.append(_in_account(account, session_for, janitor))
     print("== cdk destroy: the StackSets (their stack instances in every account), the bucket")
     codes.append(destroy())
-    for account in accounts:
+    for account, stacks in instances.items():
         print(f"== residue scan of {account}", flush=True)
+        codes.append(_in_account(account, session_for, _instances_deleted(list(stacks.values()))))
         codes.append(_in_account(account, session_for, scan))
     return next((code for code in codes if code), 0)
+
+
+def _instances_deleted(stack_ids: list[str]) -> AccountStep:
+    def step(account: str, clients: Clients) -> int:
+        left = stacks_left(clients, stack_ids)
+        for stack in left:
+            print(f"{account}: stack instance not deleted: {stack}")
+        return 1 if left else 0
+
+    return step
 
 
 def _in_account(account: str, session_for: SessionFor, step: AccountStep) -> int:
@@ -335,22 +377,17 @@ def run_deploy(args: argparse.Namespace, *, runner: Runner = run_in_project) -> 
 def run_teardown(args: argparse.Namespace, *, runner: Runner = run_in_project) -> int:
     config, overrides, region = _config_and_region(args)
     organiser_session = boto3.Session(region_name=region)
-    first = config.stack_name("data-lake")
-    try:
-        accounts = pool_accounts(organiser_session.client("cloudformation"), first)
-    except ClientError as error:
-        print(f"no StackSet {first} to read the pool from ({error})", file=sys.stderr)
-        accounts = sorted(config.pool.accounts.values())
-    print(f"pool accounts: {', '.join(accounts) or 'none'}")
+    _synthesize(overrides)  # the StackSets of this config, not of an older assembly
+    stack_sets = account_stack_names(ASSEMBLY, config)
+    instances = stack_instances(organiser_session.client("cloudformation"), stack_sets)
+    print(f"pool accounts: {', '.join(instances) or 'none'}")
     environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
-    if not ASSEMBLY.exists():
-        _synthesize(overrides)
     return teardown(
-        accounts,
+        instances,
         lambda account: account_session(
             organiser_session, account, config.pool.execution_role_name, region
         ),
-        janitor=janitor_in(config, region),
+        janitor=janitor_in(config, region, instances),
         destroy=lambda: runner(
             _cdk(
                 "destroy",

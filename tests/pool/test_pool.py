@@ -7,9 +7,11 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from lambdas.janitor.aws import Clients
 from tests.conftest import use_dummy_credentials
 from tests.infra.pool_configs import ACCOUNT_STACKS, PER_ATTENDEE, POOL_ACCOUNTS
 from workshop_spec.config import load_project_config
@@ -106,8 +108,8 @@ def test_the_organiser_assumes_the_execution_role_in_each_account(monkeypatch):
     assert session.region_name == REGION
 
 
-class _Instances:
-    """list_stack_instances, as StackSets pages it."""
+class _StackSets:
+    """list_stack_instances as StackSets pages it; one StackSet is not deployed."""
 
     def __init__(self, pages):
         self.pages = pages
@@ -117,19 +119,37 @@ class _Instances:
         return self
 
     def paginate(self, StackSetName):
-        assert StackSetName == "mlws-data-lake"
-        return self.pages
+        if StackSetName not in self.pages:
+            raise ClientError(
+                {"Error": {"Code": "StackSetNotFoundException", "Message": "StackSetNotFound"}},
+                "ListStackInstances",
+            )
+        return self.pages[StackSetName]
 
 
-def test_the_pool_is_read_from_where_the_stack_set_has_instances():
-    pages = [
-        {"Summaries": [{"Account": "333333333333"}, {"Account": "111111111111"}]},
-        {"Summaries": [{"Account": "222222222222"}, {"Account": "111111111111"}]},
-    ]
-    assert pool.pool_accounts(_Instances(pages), "mlws-data-lake") == sorted(POOL_ACCOUNTS.values())
+def _stack_id(account, name):
+    return f"arn:aws:cloudformation:{REGION}:{account}:stack/StackSet-{name}-1234/abcd"
 
 
-def test_teardown_cleans_each_account_destroys_the_stack_sets_then_scans_each_account():
+def test_the_pool_is_read_from_where_the_stack_sets_have_instances():
+    ada, grace, linus = sorted(POOL_ACCOUNTS.values())
+    pages = {
+        "mlws-data-lake": [
+            {"Summaries": [{"Account": linus, "StackId": _stack_id(linus, "mlws-data-lake")}]},
+            {"Summaries": [{"Account": ada, "StackId": _stack_id(ada, "mlws-data-lake")}]},
+        ],
+        # An instance still being created has no stack yet.
+        "mlws-serving": [{"Summaries": [{"Account": grace}]}],
+    }
+    instances = pool.stack_instances(_StackSets(pages), ACCOUNT_STACKS)
+    assert instances == {
+        ada: {"mlws-data-lake": _stack_id(ada, "mlws-data-lake")},
+        grace: {},
+        linus: {"mlws-data-lake": _stack_id(linus, "mlws-data-lake")},
+    }
+
+
+def test_teardown_cleans_each_account_destroys_the_stack_sets_then_checks_each_account():
     calls = []
 
     def step(name, code_for=None):
@@ -143,10 +163,11 @@ def test_teardown_cleans_each_account_destroys_the_stack_sets_then_scans_each_ac
         calls.append(("destroy", None, None))
         return 0
 
-    sessions = {account: object() for account in POOL_ACCOUNTS.values()}
     accounts = sorted(POOL_ACCOUNTS.values())
+    instances = {account: {} for account in accounts}  # no instance stack left to describe
+    sessions = {account: object() for account in accounts}
     code = pool.teardown(
-        accounts,
+        instances,
         sessions.__getitem__,
         janitor=step("janitor", {"222222222222": 1}),  # one account's janitor fails
         destroy=destroy,
@@ -160,6 +181,37 @@ def test_teardown_cleans_each_account_destroys_the_stack_sets_then_scans_each_ac
     # Every step ran with the account's own session, and the failure is the exit code.
     assert all(s is sessions[a] for n, a, s in calls if a is not None)
     assert code == 1
+
+
+def test_a_stack_instance_that_was_not_deleted_fails_the_teardown(monkeypatch, capsys):
+    use_dummy_credentials(monkeypatch, REGION)
+    account = "111111111111"
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    deleted, failed = _stack_id(account, "mlws-data-lake"), _stack_id(account, "mlws-serving")
+    with Stubber(cloudformation) as stubber:
+        for stack_id, status in ((deleted, "DELETE_COMPLETE"), (failed, "DELETE_FAILED")):
+            stubber.add_response(
+                "describe_stacks",
+                {
+                    "Stacks": [
+                        {
+                            "StackName": stack_id.split("/")[1],
+                            "StackId": stack_id,
+                            "StackStatus": status,
+                            "CreationTime": "2026-12-01T09:00:00Z",
+                        }
+                    ]
+                },
+                {"StackName": stack_id},
+            )
+        clients = Clients(
+            boto3.Session(region_name=REGION), overrides={"cloudformation": cloudformation}
+        )
+        code = pool._instances_deleted([deleted, failed])(account, clients)
+    assert code == 1
+    assert capsys.readouterr().out == (
+        f"{account}: stack instance not deleted: StackSet-mlws-serving-1234 (DELETE_FAILED)\n"
+    )
 
 
 def test_deploy_runs_the_organiser_stack_then_publishes_then_the_stack_sets(monkeypatch):
