@@ -21,6 +21,7 @@ from stacks.attendee_sign_in import AttendeeSignInStack
 from stacks.data_lake import DataLakeStack
 from stacks.guardrails import GuardrailsStack
 from stacks.model_image import ModelImageStack
+from stacks.organiser import OrganiserStack, PoolStack
 from stacks.pipelines import PipelinesStack
 from stacks.serving import ServingStack
 from stacks.synthesizers import stack_synthesizer
@@ -81,7 +82,27 @@ def stack_options(config: WorkshopConfig) -> dict[str, Any]:
 def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
     for key, value in config.tags.items():
         cdk.Tags.of(app).add(key, value)
+    if config.accounts == "shared":
+        add_workshop_stacks(app, config)
+        return
+    # accounts=per-attendee: the workshop for one attendee, as every pool account gets it
+    # (env-agnostic, assets from the organiser's bucket), then the organiser's own stacks.
+    account_stacks = add_workshop_stacks(app, config.account_workshop())
+    organiser = OrganiserStack(
+        app, config.stack_name("organiser"), config=config, **stack_options(config)
+    )
+    PoolStack(
+        app,
+        config.stack_name("pool"),
+        config=config,
+        organiser=organiser,
+        account_stacks=account_stacks,
+        **stack_options(config),
+    )
 
+
+def add_workshop_stacks(app: cdk.App, config: WorkshopConfig) -> list[cdk.Stack]:
+    """The workshop's stacks for ``config``, each after the stacks it depends on."""
     data_lake = DataLakeStack(
         app, config.stack_name("data-lake"), config=config, **stack_options(config)
     )
@@ -139,10 +160,17 @@ def add_stacks(app: cdk.App, config: WorkshopConfig) -> None:
             attendee_environment=attendee_environment,
             **stack_options(config),
         )
+    stacks = [
+        stack
+        for stack in (data_lake, model_image, attendee_environment, sign_in, pipelines, serving)
+        if stack is not None
+    ]
+    if config.features.guardrails:
         # Deleted first on `cdk destroy --all`: its janitor empties what the others hold.
-        for stack in (data_lake, model_image, attendee_environment, sign_in, pipelines, serving):
-            if stack is not None:
-                guardrails.add_dependency(stack)
+        for stack in stacks:
+            guardrails.add_dependency(stack)
+        stacks.append(guardrails)
+    return stacks
 
 
 def main() -> None:

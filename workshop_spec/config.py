@@ -345,6 +345,95 @@ class Features(_Section):
     guardrails: bool = True
 
 
+# The organiser's own stacks in `accounts: per-attendee` (app.py names each `<prefix>-<key>`).
+ORGANISER_STACK_KEYS = ("organiser", "pool")
+# The one attendee of each pool account: the same name in every account, so one template (one
+# StackSet) serves the whole pool; the roster maps the event's attendees to their accounts.
+ACCOUNT_ATTENDEE = "participant"
+# Organizations ids, as its API validates them:
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+_ORGANIZATIONAL_UNIT = r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$"
+_ORGANIZATION = r"^o-[a-z0-9]{10,32}$"
+_ACCOUNT_ID = r"^\d{12}$"
+# An IAM role name: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+_ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
+# The role StackSets assumes in each target account with self-managed permissions, by default:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
+STACKSET_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
+
+AccountId = Annotated[str, Field(pattern=_ACCOUNT_ID)]
+
+
+class Pool(_Section):
+    """The pool of accounts of ``accounts: per-attendee``: one account per attendee.
+
+    Both ways deploy with CloudFormation StackSets from the organiser's account:
+    ``organizational-unit`` (service-managed permissions: every account of the OU, present and
+    added later, gets the workshop) or ``named-accounts`` (self-managed permissions over the
+    accounts listed here, each with the execution role StackSets assumes).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html
+    """
+
+    deployment: Literal["organizational-unit", "named-accounts"] | None = Field(
+        None,
+        **allowed(
+            "organizational-unit (service-managed StackSets to pool.organizational_unit) or "
+            "named-accounts (self-managed StackSets over pool.accounts)"
+        ),
+    )
+    organization_id: str | None = Field(
+        None,
+        pattern=_ORGANIZATION,
+        **allowed("the organization's id, o- and 10-32 lowercase letters or digits"),
+    )
+    organizational_unit: str | None = Field(
+        None,
+        pattern=_ORGANIZATIONAL_UNIT,
+        **allowed("an organizational unit id, e.g. ou-ab12-cd34ef56"),
+    )
+    accounts: dict[AttendeeName, AccountId] = Field(
+        default_factory=dict,
+        **allowed("a mapping of attendee name to 12-digit account id, one per attendee"),
+    )
+    execution_role_name: str = Field(
+        STACKSET_EXECUTION_ROLE,
+        pattern=_ROLE_NAME,
+        **allowed(
+            "the IAM role name StackSets and workshopctl assume in each named account "
+            f"(default {STACKSET_EXECUTION_ROLE})"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _deployment_has_its_targets(self) -> Pool:
+        if self.deployment == "organizational-unit":
+            missing = [
+                key
+                for key in ("organization_id", "organizational_unit")
+                if getattr(self, key) is None
+            ]
+            if missing:
+                raise ValueError(
+                    "deployment=organizational-unit needs "
+                    + " and ".join(f"pool.{key}" for key in missing)
+                    + " (the StackSets' target and the asset bucket's reader)"
+                )
+        if self.deployment == "named-accounts" and not self.accounts:
+            raise ValueError(
+                "deployment=named-accounts needs pool.accounts: attendee name -> account id"
+            )
+        reused = sorted(
+            {a for a in self.accounts.values() if list(self.accounts.values()).count(a) > 1}
+        )
+        if reused:
+            raise ValueError(
+                f"pool.accounts gives account {reused[0]} to more than one attendee: one "
+                "account per attendee"
+            )
+        return self
+
+
 class WorkshopConfig(_Section):
     prefix: str = Field(
         "mlws",
@@ -377,6 +466,15 @@ class WorkshopConfig(_Section):
         None, **allowed("an ISO 8601 time with a time zone, e.g. 2026-12-01T17:00:00+01:00")
     )
     features: Features = Features()
+    accounts: Literal["shared", "per-attendee"] = Field(
+        "shared",
+        **allowed(
+            "shared (every attendee in this one account) or per-attendee (each attendee gets "
+            "an account of the pool with the whole workshop; this account holds the "
+            "organiser's stacks; needs pool.deployment)"
+        ),
+    )
+    pool: Pool = Pool()
     synthesizer: Literal["cdk-bootstrap", "workshop-studio"] = Field(
         "cdk-bootstrap",
         **allowed(
@@ -397,6 +495,56 @@ class WorkshopConfig(_Section):
                 "asset needs the CDK bootstrap's ECR repository)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _per_attendee_has_a_pool(self) -> WorkshopConfig:
+        if self.accounts == "shared":
+            if self.pool.deployment is not None:
+                raise ValueError(
+                    "pool.deployment is only used with accounts=per-attendee; set accounts or "
+                    "remove the pool"
+                )
+            return self
+        if self.pool.deployment is None:
+            raise ValueError(
+                "accounts=per-attendee needs pool.deployment: organizational-unit or named-accounts"
+            )
+        if self.synthesizer != "cdk-bootstrap":
+            raise ValueError(
+                "accounts=per-attendee synthesizes the pool's stacks with the event-bucket "
+                "synthesizer itself; keep synthesizer=cdk-bootstrap (the organiser's stacks "
+                "deploy with `cdk deploy`)"
+            )
+        if self.features.model_image and self.model_image.build == "docker":
+            raise ValueError(
+                "accounts=per-attendee needs model_image.build=codebuild (a Docker image asset "
+                "needs a CDK bootstrap in every pool account)"
+            )
+        if self.pool.accounts:
+            self._pool_accounts_match_attendees()
+        return self
+
+    def _pool_accounts_match_attendees(self) -> None:
+        names, given = set(self.attendee_names), set(self.pool.accounts)
+        if names != given:
+            raise ValueError(
+                "pool.accounts must name each attendee once: "
+                + "; ".join(
+                    part
+                    for part in (
+                        f"missing {', '.join(sorted(names - given))}" if names - given else "",
+                        f"not attendees {', '.join(sorted(given - names))}"
+                        if given - names
+                        else "",
+                    )
+                    if part
+                )
+            )
+        if self.account is not None and self.account in self.pool.accounts.values():
+            raise ValueError(
+                f"pool.accounts: {self.account} is the organiser's account (account); each "
+                "attendee needs an account of their own"
+            )
 
     @field_validator("attendees", mode="before")
     @classmethod
@@ -458,6 +606,31 @@ class WorkshopConfig(_Section):
             return list(self.attendees)
         return [f"attendee-{i:02d}" for i in range(1, self.attendees + 1)]
 
+    def account_workshop(self) -> WorkshopConfig:
+        """What one account of the pool holds (``accounts: per-attendee``): the whole workshop
+        for :data:`ACCOUNT_ATTENDEE` alone, in no fixed account or region (StackSets choose),
+        every asset read from the organiser's bucket (``synthesizer=workshop-studio``), and
+        the event's budget split evenly across the accounts (cents, at least 1 USD)."""
+        if self.accounts != "per-attendee":
+            raise ValueError("account_workshop() is for accounts=per-attendee")
+        data = self.model_dump(mode="python")
+        data.update(
+            accounts="shared",
+            pool=Pool().model_dump(mode="python"),
+            account=None,
+            region=None,
+            attendees=[ACCOUNT_ATTENDEE],
+            synthesizer="workshop-studio",
+        )
+        share = round(self.budget.monthly_usd / len(self.attendee_names), 2)
+        data["budget"] = {**data["budget"], "monthly_usd": max(share, 1.0)}
+        return WorkshopConfig.model_validate(data)
+
+    @property
+    def roster(self) -> dict[str, str | None]:
+        """Attendee → account id (None while an organizational unit's accounts are unassigned)."""
+        return {name: self.pool.accounts.get(name) for name in self.attendee_names}
+
     @property
     def destroy_on_teardown(self) -> bool:
         return self.retention == "destroy"
@@ -507,8 +680,11 @@ class WorkshopConfig(_Section):
 
     def stack_name(self, key: str) -> str:
         """``<prefix>-<key>``, for one of :data:`STACK_KEYS` (app.py names each stack so)."""
-        if key not in STACK_KEYS:
-            raise KeyError(f"{key!r} is not a stack of the workshop; stacks: {STACK_KEYS}")
+        if key not in STACK_KEYS + ORGANISER_STACK_KEYS:
+            raise KeyError(
+                f"{key!r} is not a stack of the workshop; stacks: "
+                f"{STACK_KEYS + ORGANISER_STACK_KEYS}"
+            )
         return f"{self.prefix}-{key}"
 
     @property

@@ -21,6 +21,7 @@ from workshopctl.janitor_cli import add_parser as add_janitor_commands
 from workshopctl.local.runner import DEFAULT_ROOT, all_steps, run
 from workshopctl.local.synth_step import CDK_OUT
 from workshopctl.local.workspace import Workspace
+from workshopctl.pool import add_parser as add_pool_command
 from workshopctl.preflight import add_parser as add_preflight_command
 from workshopctl.residue import add_parser as add_residue_command
 from workshopctl.smoke import add_parser as add_smoke_command
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     add_handout_command(commands)
     add_smoke_command(commands)
     add_workshop_studio_command(commands)
+    add_pool_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

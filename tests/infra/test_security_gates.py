@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from stacks import nag
+from tests.infra.pool_configs import PER_ATTENDEE
 from workshop_spec.config import PROJECT_ROOT
 
 
@@ -54,6 +55,7 @@ def test_cdk_template_validation_catches_an_invalid_template(tmp_path):
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__permissions": "seed"},
         {"attendees": ["ada", "grace", "linus"], "attendee_environment__environment": "studio"},
         {"serving__byom_serverless": True},
+        PER_ATTENDEE,  # the pool accounts' stacks and the organiser's
     ],
     ids=[
         "destroy",
@@ -63,6 +65,7 @@ def test_cdk_template_validation_catches_an_invalid_template(tmp_path):
         "seed-permissions",
         "studio",
         "serverless-byom",
+        "per-attendee",
     ],
 )
 def test_cfn_lint_reports_nothing(synth, overrides):

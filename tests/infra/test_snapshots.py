@@ -13,6 +13,8 @@ import re
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from tests.infra.pool_configs import ORGANISER_STACKS, PER_ATTENDEE
+
 _ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 _IMAGE_TAG = re.compile(r"src-[0-9a-f]{16}")  # the model image's tag: its source's hash
 
@@ -58,3 +60,10 @@ def test_synthesis_is_deterministic(synth, templates):
     """Templates depend only on code and config: a second app gives the same bytes."""
     again = synth(prefix="mlws").templates  # same config, a distinct cache entry
     assert json.dumps(again, sort_keys=True) == json.dumps(templates, sort_keys=True)
+
+
+@pytest.mark.parametrize("stack", ORGANISER_STACKS)
+def test_organiser_stack_matches_snapshot(synth, stack, snapshot_json):
+    """accounts=per-attendee: the organiser's stacks (the pool's account stacks are the
+    default stacks for one attendee, read from the event bucket)."""
+    assert masked(synth(**PER_ATTENDEE).templates[stack]) == snapshot_json
