@@ -17,7 +17,7 @@ export CDK_HOME ?= $(CURDIR)/.cache/cdk
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue handout smoke workshop-studio pool-deploy pool-teardown
+.PHONY: help node setup up down test lint format synth nag-report deploy destroy diff clean cost janitor preflight residue handout smoke workshop-studio workshop-studio-rehearsal pool-deploy pool-teardown
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ handout: setup ## each attendee's sheet (HTML + CSV) from the deployed stacks' o
 
 workshop-studio: setup ## an AWS Workshop Studio bundle in workshop-studio/: templates without CDK bootstrap, assets, pages (WORKSHOP_STUDIO_ARGS="--region eu-west-1 -c key=value")
 	$(PY) -m workshopctl workshop-studio $(WORKSHOP_STUDIO_ARGS)
+
+workshop-studio-rehearsal: workshop-studio ## the bundle deployed into an emulated participant account, the labs run there (REHEARSAL_ARGS="--account 111122223333 --account ...", "--no-labs")
+	$(PY) -m workshopctl workshop-studio-rehearsal $(REHEARSAL_ARGS)
 
 pool-deploy: setup ## accounts=per-attendee: organiser stack, the account templates and assets into its bucket, then the StackSets (POOL_ARGS="--region eu-west-1 -c key=value")
 	$(PY) -m workshopctl pool deploy $(POOL_ARGS)

@@ -26,6 +26,7 @@ from workshopctl.preflight import add_parser as add_preflight_command
 from workshopctl.residue import add_parser as add_residue_command
 from workshopctl.smoke import add_parser as add_smoke_command
 from workshopctl.workshop_studio import add_parser as add_workshop_studio_command
+from workshopctl.workshop_studio_rehearsal import add_parser as add_bundle_rehearsal_command
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     add_smoke_command(commands)
     add_workshop_studio_command(commands)
     add_pool_command(commands)
+    add_bundle_rehearsal_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

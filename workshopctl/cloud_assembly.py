@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,8 +202,73 @@ class User:
         return Principal(self.arn, account, self.tags, kind="User")
 
 
+@dataclass(frozen=True)
+class FileAsset:
+    """A file asset as a publisher sees it: its source and where it goes, with the placeholders
+    (``${AWS::AccountId}``, a template parameter's ``${Name}``) still in the destination."""
+
+    source: Path  # a file, or a folder that ``packaging="zip"`` zips on publishing
+    packaging: str  # "file" or "zip"
+    bucket: str
+    key: str
+    region: str = "${AWS::Region}"
+    role: str = ""  # the publishing role of the destination (its account tells whose it is)
+
+
+@dataclass(frozen=True)
+class AssemblyLayout:
+    """Which templates make the assembly, in what order, and the file assets they read.
+
+    ``of_cdk_out`` reads a ``cdk.out`` (its manifest and asset manifests); other layouts (the
+    Workshop Studio bundle, :mod:`workshopctl.workshop_studio_bundle`) give the same three
+    things from their own files.
+    """
+
+    templates: dict[str, Path]  # artifact id -> template file
+    stack_names: dict[str, str]  # artifact id -> the stack's name in CloudFormation
+    dependencies: dict[str, list[str]]  # artifact id -> the stacks it deploys after
+    assets: tuple[FileAsset, ...] = ()
+
+    @classmethod
+    def of_cdk_out(cls, outdir: Path) -> AssemblyLayout:
+        manifest = json.loads((outdir / "manifest.json").read_text())
+        templates, names, dependencies = {}, {}, {}
+        for artifact_id, artifact in manifest["artifacts"].items():
+            if artifact.get("type") == "aws:cloudformation:stack":
+                templates[artifact_id] = outdir / artifact["properties"]["templateFile"]
+                names[artifact_id] = artifact["properties"].get("stackName", artifact_id)
+                dependencies[artifact_id] = list(artifact.get("dependencies", []))
+        assets = []
+        for manifest_file in sorted(outdir.glob("*.assets.json")):
+            for entry in json.loads(manifest_file.read_text()).get("files", {}).values():
+                for destination in entry.get("destinations", {}).values():
+                    assets.append(
+                        FileAsset(
+                            source=outdir / entry["source"]["path"],
+                            packaging=entry["source"].get("packaging", "file"),
+                            bucket=destination["bucketName"],
+                            key=destination["objectKey"],
+                            region=destination.get("region", "${AWS::Region}"),
+                            role=destination.get("assumeRoleArn", ""),
+                        )
+                    )
+        return cls(templates, names, dependencies, tuple(assets))
+
+
+class MissingParameterError(ValueError):
+    """A template parameter has no Default and the assembly was given no value for it."""
+
+
 class CloudAssembly:
-    """The templates of one ``cdk.out``, resolved for ``account`` and ``region``."""
+    """The templates of one ``cdk.out`` (or another :class:`AssemblyLayout`), resolved for
+    ``account`` and ``region``.
+
+    ``parameters`` are the template parameters' values a deploy passes (CloudFormation's
+    ``Parameters`` of CreateStack): ``Ref`` and ``Fn::Sub`` resolve a parameter to its given
+    value, else to its ``Default``; a parameter with neither is an error that names it
+    ("Parameters" in the CloudFormation User Guide:
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html).
+    """
 
     def __init__(
         self,
@@ -212,22 +277,56 @@ class CloudAssembly:
         account: str = ACCOUNT,
         region: str = REGION,
         longest_names: bool = False,
+        parameters: Mapping[str, str] | None = None,
+        layout: AssemblyLayout | None = None,
     ):
         """``longest_names``: give generated names the longest length CloudFormation may
-        generate (for size limits, e.g. of policies that name buckets and roles)."""
+        generate (for size limits, e.g. of policies that name buckets and roles).
+        ``parameters``: the values given to the templates' parameters (every template that
+        declares one receives it, as Workshop Studio passes its variables to each template).
+        ``layout``: the templates and assets, when ``outdir`` is not a ``cdk.out``."""
         self.outdir = Path(outdir)
         self.account = account
         self.region = region
         self.longest_names = longest_names
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
-        self.templates: dict[str, dict[str, Any]] = {}
-        self.stack_names: dict[str, str] = {}  # artifact id -> the stack's name in CloudFormation
-        for artifact_id, artifact in manifest["artifacts"].items():
-            if artifact.get("type") == "aws:cloudformation:stack":
-                template_file = artifact["properties"]["templateFile"]
-                self.templates[artifact_id] = json.loads((self.outdir / template_file).read_text())
-                self.stack_names[artifact_id] = artifact["properties"].get("stackName", artifact_id)
+        self.layout = layout or AssemblyLayout.of_cdk_out(self.outdir)
+        self.templates: dict[str, dict[str, Any]] = {
+            artifact_id: json.loads(path.read_text())
+            for artifact_id, path in self.layout.templates.items()
+        }
+        self.stack_names: dict[str, str] = dict(self.layout.stack_names)
+        self.parameters: dict[str, str] = dict(parameters or {})
+        if parameters is not None:
+            self._check_parameters()
         self._exports = self._export_index()
+
+    def _check_parameters(self) -> None:
+        declared = {
+            name: (stack, spec)
+            for stack, template in self.templates.items()
+            for name, spec in template.get("Parameters", {}).items()
+        }
+        unknown = sorted(set(self.parameters) - set(declared))
+        if unknown:
+            raise MissingParameterError(
+                f"no template declares the parameter(s) {', '.join(unknown)}; the templates "
+                f"declare: {', '.join(sorted(declared)) or 'none'}"
+            )
+        missing = [
+            f"{name} (stack {stack})"
+            for name, (stack, spec) in sorted(declared.items())
+            if name not in self.parameters and "Default" not in spec
+        ]
+        if missing:
+            raise MissingParameterError(
+                f"no value for the required template parameter(s) {', '.join(missing)}: "
+                "pass them in parameters={...}"
+            )
+
+    @property
+    def dependencies(self) -> dict[str, list[str]]:
+        """Each stack's dependencies (artifact ids; asset manifests among them for a cdk.out)."""
+        return self.layout.dependencies
 
     # -- resolution ---------------------------------------------------------------------------
     @property
@@ -302,13 +401,21 @@ class CloudAssembly:
             return self.pseudo[name]
         template = self.templates[stack]
         if name in template.get("Parameters", {}):
-            return template["Parameters"][name].get("Default")
+            return self._parameter(stack, name, template["Parameters"][name])
         resource = self.resource(stack, name)
         if resource.type in REF_IS_ARN:
             return resource.arn
         if resource.type == "AWS::SQS::Queue":
             return self._queue_url(resource.name)
         return resource.name
+
+    def _parameter(self, stack: str, name: str, spec: Mapping[str, Any]) -> Any:
+        """A given value, else the Default. An assembly given no ``parameters`` only reads the
+        templates (outputs, policies): a parameter with neither resolves to None there, where
+        one given ``parameters`` was refused at construction (:meth:`_check_parameters`)."""
+        if name in self.parameters:
+            return self.parameters[name]
+        return spec.get("Default")
 
     def attribute(self, stack: str, logical_id: str, attribute: str) -> Any:
         """``Fn::GetAtt`` as CloudFormation returns it."""
@@ -586,22 +693,32 @@ def _is_no_value(node: Any) -> bool:
 
 
 # -- assets: what a deploy uploads to the bootstrap bucket and repository -----------------
-def asset_destinations(
-    cdk_out: Path, account: str, region: str
-) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """((bucket, key) of every file asset, (repository, tag) of every image asset) that the
-    asset manifests in ``cdk_out`` publish to this account and region (none without them)."""
-    files: set[tuple[str, str]] = set()
-    images: set[tuple[str, str]] = set()
+def placeholder_resolver(
+    account: str, region: str, parameters: Mapping[str, str] | None = None
+) -> Callable[[str], str]:
+    """Fills an asset manifest's placeholders as the CDK CLI does (``${AWS::AccountId}``,
+    ``${AWS::Region}``, ``${AWS::Partition}``), and a template parameter's ``${Name}`` with its
+    value (the event-bucket synthesizer's destinations, stacks/synthesizers.py)."""
+    values = {"AWS::AccountId": account, "AWS::Region": region, "AWS::Partition": "aws"}
+    values.update(parameters or {})
 
     def resolve(text: str) -> str:
-        for name, value in (
-            ("AWS::AccountId", account),
-            ("AWS::Region", region),
-            ("AWS::Partition", "aws"),
-        ):
+        for name, value in values.items():
             text = text.replace(f"${{{name}}}", value)
         return text
+
+    return resolve
+
+
+def asset_destinations(
+    cdk_out: Path, account: str, region: str, parameters: Mapping[str, str] | None = None
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """((bucket, key) of every file asset, (repository, tag) of every image asset) that the
+    asset manifests in ``cdk_out`` publish to this account and region (none without them);
+    ``parameters`` fill the templates' parameters in the destinations (an event bucket's)."""
+    files: set[tuple[str, str]] = set()
+    images: set[tuple[str, str]] = set()
+    resolve = placeholder_resolver(account, region, parameters)
 
     for manifest_file in sorted(Path(cdk_out).glob("*.assets.json")):
         manifest = json.loads(manifest_file.read_text())
@@ -618,6 +735,27 @@ def asset_destinations(
                         (resolve(destination["repositoryName"]), resolve(destination["imageTag"]))
                     )
     return files, images
+
+
+def file_assets(assembly: CloudAssembly) -> list[FileAsset]:
+    """The assembly's file assets this account and region receive, destinations resolved
+    (placeholders and the given template parameters filled in)."""
+    resolve = placeholder_resolver(assembly.account, assembly.region, assembly.parameters)
+    found = []
+    for asset in assembly.layout.assets:
+        destination = {"region": asset.region, "assumeRoleArn": asset.role}
+        if _same_environment(destination, assembly.account, assembly.region, resolve):
+            found.append(
+                FileAsset(
+                    asset.source,
+                    asset.packaging,
+                    resolve(asset.bucket),
+                    resolve(asset.key),
+                    assembly.region,
+                    resolve(asset.role),
+                )
+            )
+    return found
 
 
 def _same_environment(

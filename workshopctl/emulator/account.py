@@ -18,7 +18,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.cloud_assembly import CloudAssembly, Role
 from workshopctl.emulator.call_log import CallLog
 from workshopctl.emulator.gate import Gate
 from workshopctl.emulator.server import (
@@ -54,11 +54,6 @@ class EmulatedAccount:
     _serving: EmulatedAccount | None = None  # moto's state is the process's: one at a time
 
     def __init__(self, assembly: CloudAssembly, workdir: Path):
-        if assembly.account != os.environ.get("MOTO_ACCOUNT_ID", assembly.account):
-            raise ValueError(
-                f"moto serves account {os.environ['MOTO_ACCOUNT_ID']}, not {assembly.account}"
-            )
-        os.environ["MOTO_ACCOUNT_ID"] = assembly.account
         self.assembly = assembly
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +62,8 @@ class EmulatedAccount:
             _moto_app(), Gate(assembly, self.resource_tags, self.minted_names), self.log
         )
         self.server: EmulatorServer | None = None
+        # Roles that sign in from outside the templates (Workshop Studio's participant role).
+        self.outside_roles: dict[str, Role] = {}
         self._stop_hooks: list[Callable[[], None]] = []
         self.register(ORGANISER)
         from workshopctl.emulator import executors  # they register on this account
@@ -80,6 +77,9 @@ class EmulatedAccount:
                 "an emulated account is already serving in this process (moto's state is "
                 f"global): stop {EmulatedAccount._serving.url} first"
             )
+        # moto reads the account id of every request from this variable: the account serving
+        # now is the one moto answers as (accounts of a pool are served one after another).
+        os.environ["MOTO_ACCOUNT_ID"] = self.assembly.account
         reset_moto()
         self.server = EmulatorServer(self.router).start()
         EmulatedAccount._serving = self
@@ -124,9 +124,16 @@ class EmulatedAccount:
         self.router.executors[(service, operation)] = executor
 
     # -- callers ------------------------------------------------------------------------------
+    def add_outside_role(self, role: Role) -> None:
+        """A role the templates do not declare, that callers may act as (its policies decide
+        their calls like any role's): Workshop Studio's participant role."""
+        self.outside_roles[role.arn] = role
+
     def register(self, label: str, role_arn: str | None = None) -> str:
         """An access key for ``label`` acting as ``role_arn`` (None: the organiser)."""
-        role = self.assembly.role(role_arn) if role_arn else None
+        role = None
+        if role_arn:
+            role = self.outside_roles.get(role_arn) or self.assembly.role(role_arn)
         key = access_key_for(label, role_arn or ORGANISER)
         self.router.identities[key] = Identity(label, role)
         return key

@@ -1,11 +1,13 @@
 """Deploy a cloud assembly into the emulated account, as ``cdk deploy`` would into AWS.
 
 First the asset publishing ``cdk deploy`` does (every file asset of the asset manifests to its
-bootstrap-bucket key), then each stack's resources, stacks in the assembly's dependency order,
-through the emulator's own API as the organiser. Each resource type the labs, jobs or Lambdas
-meet has a provisioner that reads the resolved template (:mod:`workshopctl.cloud_assembly`, the
-one reader of ``cdk.out``); the rest (networking, notebook instances, keys, alarms, budgets) is
-listed as not emulated in the deployment's summary, never silently dropped.
+bootstrap-bucket key; for templates given Workshop Studio's asset parameters, to the event
+bucket and prefix those name), then each stack's resources, stacks in the assembly's
+dependency order, through the emulator's own API as the organiser. Each resource type the labs,
+jobs or Lambdas meet has a provisioner that reads the resolved template
+(:mod:`workshopctl.cloud_assembly`, the one reader of ``cdk.out``); the rest (networking,
+notebook instances, keys, alarms, budgets) is listed as not emulated in the deployment's
+summary, never silently dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workshopctl.cloud_assembly import CloudAssembly, Resource
+from workshopctl.cloud_assembly import CloudAssembly, FileAsset, Resource, file_assets
 from workshopctl.emulator.account import EmulatedAccount
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -38,6 +40,7 @@ class Deployment:
     provisioned: Counter = field(default_factory=Counter)
     not_emulated: Counter = field(default_factory=Counter)
     assets: int = 0
+    asset_buckets: list[str] = field(default_factory=list)  # made to hold the assets
     objects: int = 0
     functions: dict[str, Resource] = field(default_factory=dict)
     custom_resources: dict[str, dict] = field(default_factory=dict)  # path → provider's answer
@@ -52,15 +55,13 @@ class Deployment:
 
 
 def stack_order(assembly: CloudAssembly) -> list[str]:
-    """The stacks with each one after the stacks it depends on (the manifest's order)."""
-    manifest = json.loads((assembly.outdir / "manifest.json").read_text())
-    artifacts = manifest["artifacts"]
+    """The stacks with each one after the stacks it depends on (the layout's order kept)."""
     ordered: list[str] = []
 
     def visit(name: str) -> None:
         if name in ordered or name not in assembly.templates:
             return
-        for dependency in artifacts[name].get("dependencies", []):
+        for dependency in assembly.dependencies.get(name, []):
             visit(dependency)
         ordered.append(name)
 
@@ -69,30 +70,19 @@ def stack_order(assembly: CloudAssembly) -> list[str]:
     return ordered
 
 
-def _file_assets(outdir: Path, account: str, region: str) -> Iterator[tuple[str, str, bytes]]:
-    """(bucket, key, bytes) of every file asset this account and region receive."""
-    for manifest_file in sorted(outdir.glob("*.assets.json")):
-        manifest = json.loads(manifest_file.read_text())
-        for asset in manifest.get("files", {}).values():
-            source = outdir / asset["source"]["path"]
-            if asset["source"].get("packaging") == "zip" and source.is_dir():
-                data = _zipped(source)
-            else:
-                data = source.read_bytes()
-            for destination in asset["destinations"].values():
-                bucket = destination["bucketName"].replace("${AWS::AccountId}", account)
-                bucket = bucket.replace("${AWS::Region}", region)
-                yield bucket, destination["objectKey"], data
-
-
 def asset_bytes(assembly: CloudAssembly, bucket: str, key: str) -> bytes:
-    """The bytes of the file asset a deploy of ``assembly`` publishes at ``bucket``/``key``."""
-    for found_bucket, found_key, data in _file_assets(
-        assembly.outdir, assembly.account, assembly.region
-    ):
-        if (found_bucket, found_key) == (bucket, key):
-            return data
+    """The bytes of the file asset a deploy of ``assembly`` publishes at ``bucket``/``key``:
+    the destination is matched first, then only that asset is read (or zipped)."""
+    for asset in file_assets(assembly):
+        if (asset.bucket, asset.key) == (bucket, key):
+            return _asset_data(asset)
     raise LookupError(f"no file asset of the assembly is published to s3://{bucket}/{key}")
+
+
+def _asset_data(asset: FileAsset) -> bytes:
+    if asset.packaging == "zip" and asset.source.is_dir():
+        return _zipped(asset.source)
+    return asset.source.read_bytes()
 
 
 def _zipped(folder: Path) -> bytes:
@@ -206,15 +196,16 @@ class Deployer:
 
     # -- assets ------------------------------------------------------------------------------
     def _publish_assets(self) -> None:
+        """Each file asset to its destination, the bucket made first: the bootstrap bucket that
+        ``cdk bootstrap`` makes for a ``cdk.out``; for templates given the asset parameters,
+        the event bucket (Workshop Studio's copy of the workshop's assets, made before the
+        templates deploy)."""
         s3 = self.client("s3")
-        made: set[str] = set()
-        for bucket, key, data in _file_assets(
-            self.assembly.outdir, self.assembly.account, self.assembly.region
-        ):
-            if bucket not in made:
-                self._create_bucket(bucket)
-                made.add(bucket)
-            s3.put_object(Bucket=bucket, Key=key, Body=data)
+        for asset in file_assets(self.assembly):
+            if asset.bucket not in self.result.asset_buckets:
+                self._create_bucket(asset.bucket)
+                self.result.asset_buckets.append(asset.bucket)
+            s3.put_object(Bucket=asset.bucket, Key=asset.key, Body=_asset_data(asset))
             self.result.assets += 1
 
     def _asset_bytes(self, bucket: str, key: str) -> bytes:

@@ -1,15 +1,24 @@
-"""The rehearsal's view of an emulated account: start it from a cloud assembly, deploy it, and
-give each program the identity it has in AWS (a lab's kernel the attendee notebook's role,
-found in the templates; never a name re-derived from the workshop config)."""
+"""The rehearsal's view of an emulated account: start it from a cloud assembly (``cdk.out``, or
+a Workshop Studio bundle), deploy it, and give each program the identity it has in AWS (a lab's
+kernel the attendee notebook's role, found in the templates; never a name re-derived from the
+workshop config)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from workshopctl.cloud_assembly import CloudAssembly, Resource
+from workshopctl.cloud_assembly import ACCOUNT, CloudAssembly, Resource
 from workshopctl.emulator.account import EmulatedAccount
 from workshopctl.emulator.deploy import Deployment, deploy
+from workshopctl.workshop_studio_bundle import (
+    PARTICIPANT_ROLE_NAME,
+    bundle_layout,
+    event_parameters,
+    event_region,
+    participant_role,
+)
 
 SDK_CONFIG = """SchemaVersion: '1.0'
 SageMaker:
@@ -72,7 +81,48 @@ class Rehearsal:
 
 def start(cdk_out: Path, workdir: Path) -> Rehearsal:
     """An emulated account serving ``cdk_out``, deployed."""
-    account = EmulatedAccount(CloudAssembly(cdk_out), workdir).start()
+    return _deployed(CloudAssembly(cdk_out), workdir)
+
+
+def start_bundle(
+    bundle: Path,
+    workdir: Path,
+    *,
+    account: str = ACCOUNT,
+    region: str | None = None,
+    parameters: Mapping[str, str] | None = None,
+) -> Rehearsal:
+    """An emulated participant account ``account`` with the Workshop Studio bundle deployed
+    as an event deploys it: the event bucket made and the bundle's ``assets/`` copied under
+    its prefix, then the bundle's templates in contentspec order with ``parameters`` (default:
+    :func:`~workshopctl.workshop_studio_bundle.event_parameters` of the account) filled in.
+    The participant's sign-in role (``static/iam_policy.json``) may then act, as
+    :data:`~workshopctl.workshop_studio_bundle.PARTICIPANT_ROLE_NAME` (``participant_role``).
+
+    One account serves at a time (moto's state is the process's): a pool of accounts is
+    rehearsed by calling this per account id, stopping each before the next.
+    """
+    region = region or event_region(bundle)
+    values = dict(parameters or event_parameters(account, region))
+    assembly = CloudAssembly(
+        bundle,
+        account=account,
+        region=region,
+        parameters=values,
+        layout=bundle_layout(bundle),
+    )
+    rehearsal = _deployed(assembly, workdir)
+    rehearsal.account.add_outside_role(participant_role(bundle, account))
+    return rehearsal
+
+
+def participant_role_arn(rehearsal: Rehearsal) -> str:
+    """The ARN of the bundle rehearsal's participant sign-in role."""
+    return f"arn:aws:iam::{rehearsal.assembly.account}:role/{PARTICIPANT_ROLE_NAME}"
+
+
+def _deployed(assembly: CloudAssembly, workdir: Path) -> Rehearsal:
+    account = EmulatedAccount(assembly, workdir).start()
     try:
         return Rehearsal(account, deploy(account))
     except Exception:
