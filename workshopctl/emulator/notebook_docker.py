@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import fnmatch
 import hashlib
 import io
 import json
@@ -150,6 +151,13 @@ def _copy_sources(arguments: str) -> list[str] | None:
     return paths[:-1]
 
 
+def _sent(sent: list[str], source: str) -> bool:
+    """Whether a COPY source names files of the context Docker sends (a file, a folder, a
+    glob)."""
+    pattern = source.strip("/") or "*"
+    return any(_matches(relative, pattern) for relative in sent) or pattern == "."
+
+
 def parse_image(dockerfile: str, context: Path) -> dict:
     """What the Dockerfile makes of ``context`` (the last stage's entrypoint, command,
     environment, labels, ports), after checking it; raises DockerError naming the problem."""
@@ -157,6 +165,7 @@ def parse_image(dockerfile: str, context: Path) -> dict:
     if not instructions or instructions[0][0] not in ("FROM", "ARG"):
         raise DockerError("dockerfile parse error: the first instruction must be FROM (or ARG)")
     image: dict = {"entrypoint": [], "cmd": [], "env": {}, "labels": {}, "exposed": []}
+    sent = [path.relative_to(context).as_posix() for path in context_files(context)]
     for keyword, arguments in instructions:
         if keyword not in KNOWN_INSTRUCTIONS:
             raise DockerError(f"dockerfile parse error: unknown instruction: {keyword}")
@@ -164,7 +173,7 @@ def parse_image(dockerfile: str, context: Path) -> dict:
             image = {"entrypoint": [], "cmd": [], "env": {}, "labels": {}, "exposed": []}
         elif keyword in ("COPY", "ADD"):
             for source in _copy_sources(arguments) or []:
-                if not list(context.glob(source.lstrip("/"))):
+                if not _sent(sent, source):
                     raise DockerError(
                         f'COPY failed: file not found in build context: "{source}" '
                         f"(context {context})"
@@ -181,13 +190,47 @@ def parse_image(dockerfile: str, context: Path) -> dict:
     return image
 
 
+def dockerignore(context: Path) -> list[tuple[bool, str]]:
+    """(negated, pattern) of the context's ``.dockerignore``, in order (the last match wins:
+    https://docs.docker.com/build/concepts/context/#dockerignore-files)."""
+    path = context / ".dockerignore"
+    rules = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            negated = line.startswith("!")
+            rules.append((negated, line.removeprefix("!").strip().strip("/")))
+    return rules
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    """A pattern matches a path or any folder above it; ``**/`` matches any folders."""
+    parts = relative.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    if pattern.startswith("**/"):
+        rest = pattern[3:]
+        return any(fnmatch.fnmatchcase(part, rest) for part in parts) or any(
+            fnmatch.fnmatchcase(prefix, rest) for prefix in prefixes
+        )
+    return any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes)
+
+
 def context_files(context: Path) -> list[Path]:
-    """The context's files, as Docker sends them (bytecode and caches are never wanted)."""
-    return sorted(
-        path
-        for path in context.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts
-    )
+    """The files Docker sends as the build context: all but what ``.dockerignore`` leaves
+    out (and never bytecode caches)."""
+    rules = dockerignore(context)
+    kept = []
+    for path in sorted(context.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or ".pytest_cache" in path.parts:
+            continue
+        relative = path.relative_to(context).as_posix()
+        ignored = False
+        for negated, pattern in rules:
+            if _matches(relative, pattern):
+                ignored = not negated
+        if not ignored:
+            kept.append(path)
+    return kept
 
 
 def content_digest(context: Path, dockerfile: str, build_args: dict[str, str]) -> str:
@@ -215,9 +258,10 @@ def build(args: argparse.Namespace, store: Store) -> int:
     snapshot = store.root / "images" / image_id.removeprefix("sha256:")[:12]
     if not snapshot.exists():
         # A copy, as Docker's layers are: editing the context later changes nothing built.
-        shutil.copytree(
-            context, snapshot, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache")
-        )
+        for path in context_files(context):
+            copy = snapshot / path.relative_to(context)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
     steps = dockerfile_instructions(dockerfile)
     for number, (keyword, arguments) in enumerate(steps, 1):
         note = "  (not executed: the rehearsal has the image's runtime)" if keyword == "RUN" else ""
