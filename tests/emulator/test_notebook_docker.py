@@ -4,6 +4,7 @@ its refusals."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import pytest
 from tests.emulator.conftest import attendee_role_arn
 from workshop_spec.config import PROJECT_ROOT
 from workshopctl.emulator import notebook_docker
+from workshopctl.emulator.executors.ecr_images import pushed_program
 
 CONTAINER = PROJECT_ROOT / "training_code" / "byom_scikit"
 
@@ -160,12 +162,13 @@ def test_login_and_push_are_ecr_calls_the_attendees_role_may_make_on_its_own_rep
     env = rehearsal.account.environment("test notebook docker", attendee_role_arn(assembly, 0))
     ecr = rehearsal.account.client("ecr", "test notebook docker", attendee_role_arn(assembly, 0))
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-    import base64
-
     user, password = base64.b64decode(token).decode().split(":", 1)
     mine, theirs = _repository_uri(rehearsal, 0), _repository_uri(rehearsal, 1)
     registry = mine.split("/", 1)[0]
-    assert docker("build", "-t", "byom-scikit", str(_context(tmp_path))).returncode == 0
+    context = _context(tmp_path)
+    edited_serve = (context / "serve").read_text() + "# the attendee's edit\n"
+    (context / "serve").write_text(edited_serve)
+    assert docker("build", "-t", "byom-scikit", str(context)).returncode == 0
     refused = docker("push", f"{mine}:v1", env=env)
     assert "no basic auth credentials" in refused.stderr
     wrong = docker("login", "-u", user, "--password-stdin", registry, env=env, input="guess")
@@ -181,6 +184,11 @@ def test_login_and_push_are_ecr_calls_the_attendees_role_may_make_on_its_own_rep
         "imageDetails"
     ]
     assert image["imageDigest"] in pushed.stdout
+    # Hosting runs what was pushed: the layers' bytes are kept, the programs unpacked from them.
+    program = pushed_program(rehearsal.account, f"{mine}:v1")
+    assert program is not None and (program / "serve").read_text() == edited_serve
+    assert (program / "byom" / "server.py").is_file()
+    assert pushed_program(rehearsal.account, f"{mine}:never-pushed") is None
     again = docker("push", f"{mine}:v1", env=env)  # immutable tags: same tag, same image only
     assert again.returncode == 0 or "ImageTagAlreadyExists" in again.stderr
     denied = docker("push", f"{theirs}:v1", env=env)
