@@ -673,12 +673,13 @@ def own_image_repository() -> str:
     """Your own ECR repository's URI (``<registry>/<repository>``): Module 7 pushes your build
     of the container there. Only you may push to it (ECR authorizes pushes per repository)."""
     env = environment()
-    if env.attendee not in env.image_repositories:
+    if env.attendee not in env.image_repositories or not env.model_repository_uri:
         raise RuntimeError(
             f"no image repository for {env.attendee!r} in {env.source} (features.model_image "
             "off, or a workshop deployed before attendees pushed their own builds)"
         )
-    return env.image_repositories[env.attendee]
+    registry = env.model_repository_uri.split("/", 1)[0]  # the account's one private registry
+    return f"{registry}/{env.image_repositories[env.attendee]}"
 
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"

@@ -233,9 +233,11 @@ class AttendeeEnvironmentStack(cdk.Stack):
         if self._model_image is not None:
             values["model_repository_uri"] = self._model_image.repository.repository_uri
             values["byom_image_uri"] = self._model_image.image_uri
-            # Module 7 pushes each attendee's own build here (one repository per attendee).
+            # Module 7 pushes each attendee's own build here (one repository per attendee, in
+            # the registry of model_repository_uri): names only, as the parameter's value must
+            # stay within SSM's 4 KB for a standard parameter.
             values["image_repositories"] = {
-                attendee: repository.repository_uri
+                attendee: repository.repository_name
                 for attendee, repository in self._model_image.attendee_repositories.items()
             }
         values["instance_types"] = self._config.instance_types.model_dump()

@@ -110,12 +110,12 @@ def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
 
 def attendee_repositories(deployed: Deployed) -> dict[str, str]:
     """Each attendee's own ECR repository (ARN), found where the labs find it: the workshop
-    parameter's ``image_repositories`` (registry/name URIs)."""
+    parameter's ``image_repositories`` (repository names)."""
     assembly = deployed.assembly
     (parameter,) = assembly.resources("AWS::SSM::Parameter")
     published = json.loads(parameter.properties["Value"]).get("image_repositories", {})
     ecr = f"arn:aws:ecr:{assembly.region}:{assembly.account}:repository"
-    return {attendee: f"{ecr}/{uri.split('/', 1)[1]}" for attendee, uri in published.items()}
+    return {attendee: f"{ecr}/{name}" for attendee, name in published.items()}
 
 
 def studio_domain_id(deployed: Deployed) -> str | None:

@@ -146,10 +146,12 @@ def test_train_then_serve_detached_on_the_published_port_then_stop(docker, tmp_p
 
 
 def _repository_uri(rehearsal, attendee_index: int) -> str:
+    """The n-th attendee's repository, as the labs' helper makes it from the parameter."""
     (parameter,) = rehearsal.assembly.resources("AWS::SSM::Parameter")
     published = json.loads(parameter.properties["Value"])
     attendees = sorted(published["image_repositories"])
-    return published["image_repositories"][attendees[attendee_index]]
+    registry = published["model_repository_uri"].split("/", 1)[0]
+    return f"{registry}/{published['image_repositories'][attendees[attendee_index]]}"
 
 
 def test_login_and_push_are_ecr_calls_the_attendees_role_may_make_on_its_own_repository(
