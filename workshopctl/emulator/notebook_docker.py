@@ -290,6 +290,8 @@ def images(args: argparse.Namespace, store: Store) -> int:
     print(f"{'REPOSITORY':<60} {'TAG':<20} {'IMAGE ID':<12}  SIZE (context)")
     for name, image_id in sorted(store.read("tags").items()):
         repository, _, tag = name.rpartition(":")
+        if args.repository and args.repository not in (repository, name):
+            continue
         size = records[image_id]["context_bytes"]
         print(f"{repository:<60} {tag:<20} {image_id.removeprefix('sha256:')[:12]}  {size} B")
     return 0
@@ -361,7 +363,9 @@ def run(args: argparse.Namespace, store: Store) -> int:
     command = _program(image, args.command)
     from workshopctl.local.pipeline_jobs import job_environment
 
-    env = {**job_environment(root, Path(image["snapshot"])), **environment}
+    # A container gets the image's environment and -e, not the notebook's (no AWS keys).
+    inherited = job_environment(root, Path(image["snapshot"]))
+    env = {**{k: v for k, v in inherited.items() if not k.startswith("AWS_")}, **environment}
     env["SM_ROOT"] = str(root)  # the image's SM_ROOT=/opt/ml, here its stand-in
     # No network namespace here: the program listens on the published host port, on loopback.
     env["SAGEMAKER_BIND_TO_HOST"] = "127.0.0.1"
@@ -604,14 +608,15 @@ def push(args: argparse.Namespace, store: Store) -> int:
             },
             sort_keys=True,
         )  # fmt: skip
+        # An image's digest is its manifest's sha256, as the registry computes it.
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
         ecr.put_image(
             repositoryName=repository, imageManifest=manifest, imageTag=image_tag,
-            imageManifestMediaType=MANIFEST_TYPE,
+            imageManifestMediaType=MANIFEST_TYPE, imageDigest=digest,
         )  # fmt: skip
     except ClientError as error:
         code = error.response["Error"]["Code"]
         raise DockerError(f"{code}: {error.response['Error'].get('Message', '')}") from None
-    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
     print(f"{image_tag}: digest: {digest} size: {len(manifest)}")
     return 0
 
@@ -627,7 +632,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--build-arg", action="append", default=[])
     b.add_argument("-q", "--quiet", action="store_true")
     b.add_argument("context")
-    commands.add_parser("images")
+    im = commands.add_parser("images")
+    im.add_argument("repository", nargs="?")
     t = commands.add_parser("tag")
     t.add_argument("source")
     t.add_argument("target")
