@@ -814,8 +814,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
         pull of the SageMaker execution role ("CreateModel API: Execution Role Permissions",
         https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html); no delete: the
         repository's lifecycle rule and its emptying on teardown remove old images."""
-        if self._model_image is None:
-            return []
         own = self._model_image.attendee_repositories[attendee]
         return [
             Grant(
@@ -881,11 +879,22 @@ class AttendeeEnvironmentStack(cdk.Stack):
                 *self._own_grants(attendee),
                 *self._own_sagemaker_grants(attendee, role),
                 *self._own_autoscaling_grants(attendee),
-                *self._own_image_grants(attendee),
             ],
             roles=[role],
         )
-        return role, [*shared_policies, own_policy]
+        own_policies = [own_policy]
+        if self._model_image is not None:
+            # A policy of its own: the one above is close to IAM's 6,144 characters.
+            own_policies.append(
+                grants.managed_policy(
+                    self,
+                    f"{construct_id}-OwnImages",
+                    f"{attendee}'s own image repository: push their build, pull it to serve",
+                    self._own_image_grants(attendee),
+                    roles=[role],
+                )
+            )
+        return role, [*shared_policies, *own_policies]
 
     def _trust_smoke_principal(self, attendee: str, role: iam.Role) -> None:
         """``make smoke`` runs the labs as the first attendee from the organiser's machine: with

@@ -191,8 +191,14 @@ def test_login_and_push_are_ecr_calls_the_attendees_role_may_make_on_its_own_rep
     assert program is not None and (program / "serve").read_text() == edited_serve
     assert (program / "byom" / "server.py").is_file()
     assert pushed_program(rehearsal.account, f"{mine}:never-pushed") is None
-    again = docker("push", f"{mine}:v1", env=env)  # immutable tags: same tag, same image only
-    assert again.returncode == 0 or "ImageTagAlreadyExists" in again.stderr
+    again = docker("push", f"{mine}:v1", env=env)  # the same image again: nothing to do
+    assert again.returncode == 0, again.stderr
+    context_edit = (context / "train").read_text() + "# another edit\n"
+    (context / "train").write_text(context_edit)
+    assert docker("build", "-t", f"{mine}:v1", str(context)).returncode == 0
+    overwrite = docker("push", f"{mine}:v1", env=env)  # immutable tags: not another image
+    assert overwrite.returncode == 1
+    assert "ImageTagAlreadyExistsException" in overwrite.stderr
     denied = docker("push", f"{theirs}:v1", env=env)
     assert denied.returncode == 1
     assert "AccessDenied" in denied.stderr

@@ -616,7 +616,9 @@ def push(args: argparse.Namespace, store: Store) -> int:
         )  # fmt: skip
     except ClientError as error:
         code = error.response["Error"]["Code"]
-        raise DockerError(f"{code}: {error.response['Error'].get('Message', '')}") from None
+        # The same manifest under the same tag: already there (Docker checks and skips it).
+        if code != "ImageAlreadyExistsException":
+            raise DockerError(f"{code}: {error.response['Error'].get('Message', '')}") from None
     print(f"{image_tag}: digest: {digest} size: {len(manifest)}")
     return 0
 
