@@ -616,8 +616,19 @@ def push(args: argparse.Namespace, store: Store) -> int:
         )  # fmt: skip
     except ClientError as error:
         code = error.response["Error"]["Code"]
-        # The same manifest under the same tag: already there (Docker checks and skips it).
-        if code != "ImageAlreadyExistsException":
+        # The same manifest under the same tag is already there (Docker checks and skips it);
+        # an immutable tag naming another image refuses the push (ECR calls that
+        # ImageTagAlreadyExistsException; moto answers ImageAlreadyExistsException for both).
+        if code in ("ImageAlreadyExistsException", "ImageTagAlreadyExistsException"):
+            existing = ecr.describe_images(
+                repositoryName=repository, imageIds=[{"imageTag": image_tag}]
+            )["imageDetails"][0]["imageDigest"]
+            if existing != digest:
+                raise DockerError(
+                    f"ImageTagAlreadyExistsException: the tag {image_tag!r} of the immutable "
+                    f"repository {repository} names another image ({existing})"
+                ) from None
+        else:
             raise DockerError(f"{code}: {error.response['Error'].get('Message', '')}") from None
     print(f"{image_tag}: digest: {digest} size: {len(manifest)}")
     return 0
