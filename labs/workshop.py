@@ -83,6 +83,8 @@ class Environment:
     # environment file written before it did.
     endpoints: dict[str, str] = field(default_factory=dict)
     glue_jobs: dict[str, str] = field(default_factory=dict)  # e.g. "reviews_etl" (module 4)
+    # Module 7: each attendee's own ECR repository for their build of the container.
+    image_repositories: dict[str, str] = field(default_factory=dict)
     source: str = ""  # where the values were read from
 
     @property
@@ -139,6 +141,7 @@ def _from_values(values: Mapping[str, Any], source: str) -> Environment:
         instance_types={**INSTANCE_TYPES, **(values.get("instance_types") or {})},
         endpoints=dict(values.get("endpoints") or {}),
         glue_jobs=dict(values.get("glue_jobs") or {}),
+        image_repositories=dict(values.get("image_repositories") or {}),
         source=source,
     )
 
@@ -664,6 +667,19 @@ def byom_image() -> str:
     images = _client("ecr").describe_images(repositoryName=repository)["imageDetails"]
     newest = max((i for i in images if i.get("imageTags")), key=lambda i: i["imagePushedAt"])
     return f"{env.model_repository_uri}:{newest['imageTags'][0]}"
+
+
+def own_image_repository() -> str:
+    """Your own ECR repository's URI (``<registry>/<repository>``): Module 7 pushes your build
+    of the container there. Only you may push to it (ECR authorizes pushes per repository)."""
+    env = environment()
+    if env.attendee not in env.image_repositories or not env.model_repository_uri:
+        raise RuntimeError(
+            f"no image repository for {env.attendee!r} in {env.source} (features.model_image "
+            "off, or a workshop deployed before attendees pushed their own builds)"
+        )
+    registry = env.model_repository_uri.split("/", 1)[0]  # the account's one private registry
+    return f"{registry}/{env.image_repositories[env.attendee]}"
 
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"

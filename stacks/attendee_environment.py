@@ -54,6 +54,8 @@ NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 # SageMaker resource types attendees create from the labs, by the ARN's resource-type segment.
 JOB_TYPES = ("training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job")
 HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
+# What pulling a private image takes (SageMaker pulls with the model's or job's execution role).
+PULL_IMAGE = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
 
 class AttendeeEnvironmentStack(cdk.Stack):
@@ -193,14 +195,18 @@ class AttendeeEnvironmentStack(cdk.Stack):
     # -- the labs, delivered with the environment -------------------------------------------------
     def _labs_asset(self) -> s3_assets.Asset | None:
         """labs/ as a zip asset: the lifecycle unpacks it into each notebook on first start, so
-        the labs need no GitHub access and always match the deployed stacks."""
+        the labs need no GitHub access and always match the deployed stacks. ``labs/container``
+        is a symbolic link to the model image's source (training_code/byom_scikit): followed
+        here, the archive holds the container's files themselves, which Module 7 reads,
+        builds and pushes; one source, committed once."""
         if not LABS_DIR.is_dir():
             return None
         return s3_assets.Asset(
             self,
             "Labs",
             path=str(LABS_DIR),
-            exclude=["__pycache__", "*.pyc", ".ipynb_checkpoints", ".workshop"],
+            exclude=["__pycache__", "*.pyc", ".ipynb_checkpoints", ".workshop", ".pytest_cache"],
+            follow_symlinks=cdk.SymlinkFollowMode.ALWAYS,
         )
 
     # -- the labs' configuration, one place ----------------------------------------------------
@@ -227,6 +233,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
         if self._model_image is not None:
             values["model_repository_uri"] = self._model_image.repository.repository_uri
             values["byom_image_uri"] = self._model_image.image_uri
+            # Module 7 pushes each attendee's own build here (one repository per attendee, in
+            # the registry of model_repository_uri): names only, as the parameter's value must
+            # stay within SSM's 4 KB for a standard parameter.
+            values["image_repositories"] = {
+                attendee: repository.repository_name
+                for attendee, repository in self._model_image.attendee_repositories.items()
+            }
         values["instance_types"] = self._config.instance_types.model_dump()
         values["endpoints"] = {
             "ab": self._config.ab_endpoint_name,
@@ -777,28 +790,46 @@ class AttendeeEnvironmentStack(cdk.Stack):
         ]
 
     def _image_push_grants(self) -> list[Grant]:
+        """Every attendee reads the workshop image (Module 7 trains and serves with it); pushes
+        go only to the attendee's own repository (:meth:`_own_image_grants`)."""
         if self._model_image is None:
             return []
         return [
             Grant(
                 iam.PolicyStatement(
-                    sid="PushAndPullWorkshopImage",
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage",
-                        "ecr:InitiateLayerUpload",
-                        "ecr:UploadLayerPart",
-                        "ecr:CompleteLayerUpload",
-                        "ecr:PutImage",
-                        "ecr:DescribeImages",
-                        "ecr:DescribeRepositories",
-                    ],
+                    sid="PullWorkshopImage",
+                    actions=[*PULL_IMAGE, "ecr:DescribeImages", "ecr:DescribeRepositories"],
                     resources=[self._model_image.repository.repository_arn],
                 )
             ),
             *self._deployed_image_pull_grants(),
             grants.ecr_token(),
+        ]
+
+    def _own_image_grants(self, attendee: str) -> list[Grant]:
+        """Module 7: the attendee pushes their build to their own repository, and their models
+        (which run as this role) pull it from there. AWS's push policy for one repository
+        ("IAM permissions for pushing an image to an Amazon ECR private repository",
+        https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html) plus the
+        pull of the SageMaker execution role ("CreateModel API: Execution Role Permissions",
+        https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html); no delete: the
+        repository's lifecycle rule and its emptying on teardown remove old images."""
+        own = self._model_image.attendee_repositories[attendee]
+        return [
+            Grant(
+                iam.PolicyStatement(
+                    sid="PushAndPullOwnImages",
+                    actions=[
+                        *PULL_IMAGE,
+                        "ecr:InitiateLayerUpload",
+                        "ecr:UploadLayerPart",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:PutImage",
+                        "ecr:DescribeImages",
+                    ],
+                    resources=[own.repository_arn],
+                )
+            )
         ]
 
     def _deployed_image_pull_grants(self) -> list[Grant]:
@@ -816,11 +847,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             Grant(
                 iam.PolicyStatement(
                     sid="PullDeployedImage",
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage",
-                    ],
+                    actions=list(PULL_IMAGE),
                     resources=[repository.repository_arn for repository in elsewhere],
                 )
             )
@@ -855,7 +882,19 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ],
             roles=[role],
         )
-        return role, [*shared_policies, own_policy]
+        own_policies = [own_policy]
+        if self._model_image is not None:
+            # A policy of its own: the one above is close to IAM's 6,144 characters.
+            own_policies.append(
+                grants.managed_policy(
+                    self,
+                    f"{construct_id}-OwnImages",
+                    f"{attendee}'s own image repository: push their build, pull it to serve",
+                    self._own_image_grants(attendee),
+                    roles=[role],
+                )
+            )
+        return role, [*shared_policies, *own_policies]
 
     def _trust_smoke_principal(self, attendee: str, role: iam.Role) -> None:
         """``make smoke`` runs the labs as the first attendee from the organiser's machine: with

@@ -8,6 +8,13 @@ during `cdk deploy` and waits for it, so the image exists when the deploy ends. 
 it to the CDK's own asset repository (the bootstrap's ``cdk-...-container-assets-...``), not the
 workshop's. Other stacks read :attr:`image_uri`, and grant the roles that run the image a pull on
 :attr:`image_repositories`: wherever the image was pushed, those roles can pull it.
+
+Module 7's attendees build the same source on their notebook and push it to a repository of
+their own (:attr:`attendee_repositories`, one per attendee): ECR's IAM authorizes a push per
+repository and has no condition key on an image's tag (Service Authorization Reference for
+Amazon ECR: the ``repository`` resource's only condition keys are its own resource tags,
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html),
+so a repository is the smallest thing a push grant can be limited to.
 """
 
 from __future__ import annotations
@@ -54,8 +61,11 @@ class ModelImageStack(cdk.Stack):
         self._removal = removal_policy(config)
         self.key = self._key()
         self.repository = self._repository()
-        # The workshop repository always: attendees push their own builds there (Module 7).
+        # The workshop repository always; each attendee's own builds go to their repository.
         self.image_repositories: tuple[ecr.IRepository, ...] = (self.repository,)
+        self.attendee_repositories = {
+            attendee: self._attendee_repository(attendee) for attendee in config.attendee_names
+        }
         if config.model_image.build == "docker":
             self.image_uri = self._docker_image()
         else:
@@ -74,10 +84,10 @@ class ModelImageStack(cdk.Stack):
         )
         return key
 
-    def _repository(self) -> ecr.Repository:
+    def _repository(self, construct_id: str = "Repository") -> ecr.Repository:
         return ecr.Repository(
             self,
-            "Repository",
+            construct_id,
             image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             encryption=ecr.RepositoryEncryption.KMS,
@@ -91,6 +101,14 @@ class ModelImageStack(cdk.Stack):
             empty_on_delete=self._config.destroy_on_teardown,
             removal_policy=self._removal,
         )
+
+    def _attendee_repository(self, attendee: str) -> ecr.Repository:
+        """Where ``attendee`` pushes their own build in Module 7, settings as the workshop
+        repository's: scanned on push, immutable tags, the image key (ECR encrypts through a
+        grant it makes on the key when the repository is created, so pushers need no KMS
+        rights: https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html),
+        the newest images only, and emptied when the stack is deleted (teardown)."""
+        return self._repository(f"AttendeeRepository-{attendee}")
 
     # -- image, built locally by the CDK CLI ------------------------------------------------------
     def _docker_image(self) -> str:

@@ -12,6 +12,7 @@ own, so no job A starts can do what A may not.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -102,7 +103,19 @@ def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
     yield Target(alarm, owner)
     target = f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123{other}"
     yield Target(target, owner, tag, endpoint=f"{sm}:endpoint/{name}")
+    if other in (repositories := attendee_repositories(deployed)):
+        yield Target(repositories[other], f"{owner}: image repository")
     yield from other_attendees_studio_targets(deployed, other)
+
+
+def attendee_repositories(deployed: Deployed) -> dict[str, str]:
+    """Each attendee's own ECR repository (ARN), found where the labs find it: the workshop
+    parameter's ``image_repositories`` (repository names)."""
+    assembly = deployed.assembly
+    (parameter,) = assembly.resources("AWS::SSM::Parameter")
+    published = json.loads(parameter.properties["Value"]).get("image_repositories", {})
+    ecr = f"arn:aws:ecr:{assembly.region}:{assembly.account}:repository"
+    return {attendee: f"{ecr}/{name}" for attendee, name in published.items()}
 
 
 def studio_domain_id(deployed: Deployed) -> str | None:
@@ -159,6 +172,8 @@ def shared_targets(deployed: Deployed) -> Iterator[Target]:
         "AWS::Glue::Job",
     ):  # fmt: skip
         for resource in assembly.resources(kind):
+            if resource.arn in attendee_repositories(deployed).values():
+                continue  # an attendee's own (other_attendees_targets)
             yield Target(resource.arn, f"shared: {resource.path}")
     for group in assembly.resources("AWS::SageMaker::ModelPackageGroup"):
         package = group.arn.replace(":model-package-group/", ":model-package/") + "/1"
@@ -257,16 +272,6 @@ def named_permissions(deployed: Deployed) -> list[NamedPermission]:
             "CreateLogGroup fails on a group that exists, so it changes nothing of anyone's",
         )
     )
-    for repository in assembly.resources("AWS::ECR::Repository"):
-        permissions.append(
-            NamedPermission(
-                ECR_PUSH,
-                repository.arn,
-                "Module 7 pushes the attendee's own build of the image; ECR has no tag-level "
-                "permissions, and the repository's tags are immutable (checked below), so no "
-                "push can replace the image the stacks deployed",
-            )
-        )
     return permissions
 
 
@@ -344,11 +349,40 @@ def test_the_only_role_an_attendee_can_pass_is_their_own(deployed):
             assert passable == expected, (attendee, service, passable)
 
 
-def test_pushes_cannot_replace_a_deployed_image(deployed):
-    """The named ECR push permission rests on immutable tags
+def test_pushes_cannot_replace_a_pushed_image(deployed):
+    """Every repository's tags are immutable: a tag, once pushed, names one image for good, so
+    no later push (even the owner's) swaps what a model runs
     (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html)."""
     for repository in deployed.assembly.resources("AWS::ECR::Repository"):
         assert repository.properties.get("ImageTagMutability") == "IMMUTABLE", repository.path
+
+
+def test_an_attendee_pushes_only_to_their_own_repository_and_pulls_the_workshop_image(deployed):
+    """Module 7: A pushes under A's own tag to A's own repository; A cannot push into B's
+    repository (nor overwrite B's tags) or into the workshop's. ECR authorizes a push per
+    repository, with no condition key on an image's tag (Service Authorization Reference:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html),
+    so the repository is the unit of isolation. A's models run as A's role: it pulls from both."""
+    assembly = deployed.assembly
+    repositories = attendee_repositories(deployed)
+    attendees = deployed.config.attendee_names
+    assert set(repositories) == set(attendees)
+    workshop = [r.arn for r in assembly.resources("AWS::ECR::Repository")
+                if r.arn not in repositories.values()]  # fmt: skip
+    assert workshop, "no workshop repository to compare with"
+    pull = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
+    for me, other in ((attendees[0], attendees[1]), (attendees[1], attendees[0])):
+        role = deployed.attendee_role(me)
+        for action in (*ECR_PUSH, *pull):
+            decision = assembly.decide(role, action, repositories[me])
+            assert decision, f"{me}: {action} on their own repository: {decision.reason}"
+        for action in ECR_PUSH:
+            for arn in (repositories[other], *workshop):
+                assert not assembly.decide(role, action, arn), f"{me} may {action} on {arn}"
+        for action in pull:
+            for arn in workshop:
+                assert assembly.decide(role, action, arn), f"{me} cannot {action} on {arn}"
+        assert assembly.decide(role, "ecr:GetAuthorizationToken", "*")
 
 
 @pytest.mark.parametrize("attendee", ["bank", "serving", "attendee"])

@@ -58,8 +58,8 @@ def test_the_serving_and_pipeline_roles_can_pull_the_docker_image(docker):
 
 
 def test_every_attendee_role_can_pull_but_not_replace_the_docker_image(docker):
-    """Module 7 deploys the workshop image as the attendee's own role; pushes go to the
-    workshop repository (immutable tags), never to the CDK's asset repository."""
+    """Module 7 deploys the workshop image as the attendee's own role; an attendee pushes only
+    to their own repository (test_attendee_isolation.py), never to the CDK's asset repository."""
     assembly = docker.assembly
     published = _published(docker)
     asset_repository = _repository_arn(docker, published["byom_image_uri"])

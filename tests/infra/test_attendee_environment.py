@@ -219,14 +219,14 @@ def test_attendee_role_statements_are_exactly_these(three):
         "ReadWorkshopParameter", "DescribeScaling", "AutoscalingServiceRole",
         "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",
-        "WriteQueryResults", "DetectLanguage", "PushAndPullWorkshopImage", "GetRegistryToken",
+        "WriteQueryResults", "DetectLanguage", "PullWorkshopImage", "GetRegistryToken",
         "ReadLabs", "ReadReviewsEtlRuns", "ReviewBankModelPackages",
         "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
         "ReadNetwork",
         "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
         "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints", "PassOwnRole",
         "ReadOwnRole", "WriteOwnJobLogs", "CreateJobLogGroups", "RegisterOwnScalableTargets",
-        "ScaleOwnEndpoints", "OwnTargetTrackingAlarms",
+        "ScaleOwnEndpoints", "OwnTargetTrackingAlarms", "PushAndPullOwnImages",
     }  # fmt: skip
     sagemaker = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
     assert set(statements["OwnNotebook"].actions) == {
@@ -269,9 +269,18 @@ def test_attendee_role_statements_are_exactly_these(three):
         "comprehend:BatchDetectEntities",
         "comprehend:BatchDetectKeyPhrases",
     }
-    assert statements["PushAndPullWorkshopImage"].resources == (
+    # Everyone pulls the workshop image; pushes go only to the attendee's own repository, from
+    # the attendee's own policy (tests/contracts/test_attendee_isolation.py tells the
+    # repositories apart; here every imported repository resolves to one name).
+    assert statements["PullWorkshopImage"].resources == (
         f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mlws-model-image",
     )
+    assert not [a for a in statements["PullWorkshopImage"].actions if "Upload" in a or "Put" in a]
+    assert statements["PushAndPullOwnImages"].policy.startswith("AttendeeadaOwnImages")
+    assert {"ecr:PutImage", "ecr:CompleteLayerUpload"} <= set(
+        statements["PushAndPullOwnImages"].actions
+    )
+    assert not [a for a in statements["PushAndPullOwnImages"].actions if "Delete" in a]
     assert statements["ReadWorkshopParameter"].resources == (
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop",
     )

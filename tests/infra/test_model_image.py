@@ -21,34 +21,59 @@ def _one(template, resource_type):
     return resource
 
 
+def _repositories(template) -> dict[str, dict]:
+    """Logical id → repository: the workshop's (``Repository...``) and one per attendee
+    (``AttendeeRepository...``)."""
+    return resources_of(template, "AWS::ECR::Repository")
+
+
+def _workshop_repository_id(template) -> str:
+    (logical_id,) = [i for i in _repositories(template) if i.startswith("Repository")]
+    return logical_id
+
+
+def _workshop_repository(template) -> dict:
+    return _repositories(template)[_workshop_repository_id(template)]
+
+
 def _key_arn(template):
     (key_id,) = resources_of(template, "AWS::KMS::Key")
     return {"Fn::GetAtt": [key_id, "Arn"]}
 
 
-def test_repository_scans_on_push_with_immutable_tags_and_kms(model_image):
-    repository = _one(model_image, "AWS::ECR::Repository")["Properties"]
-    assert repository["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    assert repository["ImageTagMutability"] == "IMMUTABLE"
-    assert repository["EncryptionConfiguration"] == {
-        "EncryptionType": "KMS",
-        "KmsKey": _key_arn(model_image),
-    }
+def test_one_repository_per_attendee_besides_the_workshops(model_image):
+    """Module 7: attendees push their own builds to repositories of their own."""
+    attendee_repositories = [i for i in _repositories(model_image) if i.startswith("Attendee")]
+    assert len(attendee_repositories) == len(CONFIG.attendee_names)
+    assert len(_repositories(model_image)) == len(CONFIG.attendee_names) + 1
 
 
-def test_repository_keeps_the_configured_number_of_images(synth):
+def test_every_repository_scans_on_push_with_immutable_tags_and_kms(model_image):
+    for repository in _repositories(model_image).values():
+        properties = repository["Properties"]
+        assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
+        assert properties["ImageTagMutability"] == "IMMUTABLE"
+        assert properties["EncryptionConfiguration"] == {
+            "EncryptionType": "KMS",
+            "KmsKey": _key_arn(model_image),
+        }
+
+
+def test_every_repository_keeps_the_configured_number_of_images(synth):
     template = synth(model_image__keep_images=4).templates[STACK]
-    policy = _one(template, "AWS::ECR::Repository")["Properties"]["LifecyclePolicy"]
-    assert '"countNumber":4' in policy["LifecyclePolicyText"].replace(" ", "")
+    for repository in _repositories(template).values():
+        policy = repository["Properties"]["LifecyclePolicy"]
+        assert '"countNumber":4' in policy["LifecyclePolicyText"].replace(" ", "")
 
 
-def test_destroy_empties_the_repository_retain_keeps_it(model_image, synth):
-    destroyed = _one(model_image, "AWS::ECR::Repository")
-    assert destroyed["Properties"]["EmptyOnDelete"] is True
-    assert destroyed["DeletionPolicy"] == "Delete"
-    kept = _one(synth(retention="retain").templates[STACK], "AWS::ECR::Repository")
-    assert kept["DeletionPolicy"] == "Retain"
-    assert not kept["Properties"].get("EmptyOnDelete")
+def test_destroy_empties_every_repository_retain_keeps_them(model_image, synth):
+    """Teardown removes what attendees pushed along with the deployed image."""
+    for destroyed in _repositories(model_image).values():
+        assert destroyed["Properties"]["EmptyOnDelete"] is True
+        assert destroyed["DeletionPolicy"] == "Delete"
+    for kept in _repositories(synth(retention="retain").templates[STACK]).values():
+        assert kept["DeletionPolicy"] == "Retain"
+        assert not kept["Properties"].get("EmptyOnDelete")
 
 
 def test_codebuild_builds_amd64_from_the_uploaded_source_and_pushes_the_tag(model_image):
@@ -93,7 +118,7 @@ def test_roles_have_no_inline_policies(model_image):
 
 def test_build_role_may_push_only_to_the_workshop_repository(model_image):
     statements = _statements(model_image)
-    (repository_id,) = resources_of(model_image, "AWS::ECR::Repository")
+    repository_id = _workshop_repository_id(model_image)
     push = statements["PushModelImage"]
     assert push["Resource"] == {"Fn::GetAtt": [repository_id, "Arn"]}
     assert sorted(_as_list(push["Action"])) == sorted(
@@ -143,4 +168,4 @@ def test_docker_mode_builds_with_the_cli_instead_of_codebuild(synth):
     assert resources_of(template, "AWS::CodeBuild::Project") == {}
     assert resources_of(template, "Custom::ModelImage") == {}
     assert "container-assets" in str(template["Outputs"]["ImageUri"]["Value"])
-    assert resources_of(template, "AWS::ECR::Repository")  # attendees still push to it
+    assert _workshop_repository(template)  # the serving stack's default image lives there

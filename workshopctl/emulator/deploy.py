@@ -294,8 +294,11 @@ class Deployer:
                 self.result.objects += 1
 
     def _repository(self, resource: Resource) -> None:
+        # The template's tag mutability: with IMMUTABLE, a push cannot move a pushed tag.
         self.client("ecr").create_repository(
-            repositoryName=resource.name, tags=stack_tags(resource)
+            repositoryName=resource.name,
+            tags=stack_tags(resource),
+            imageTagMutability=resource.properties.get("ImageTagMutability", "MUTABLE"),
         )
 
     def _model_image(self, resource: Resource) -> None:

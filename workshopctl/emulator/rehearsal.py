@@ -5,11 +5,13 @@ workshop config)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from workshopctl.cloud_assembly import ACCOUNT, CloudAssembly, Resource
+from workshopctl.emulator import notebook_docker
 from workshopctl.emulator.account import EmulatedAccount
 from workshopctl.emulator.deploy import Deployment, deploy
 from workshopctl.workshop_studio_bundle import (
@@ -66,7 +68,12 @@ class Rehearsal:
         # with the SageMaker Python SDK": TelemetryOptOut).
         sdk_config = home / "sagemaker-config.yaml"
         sdk_config.write_text(SDK_CONFIG)
+        # A notebook instance runs Docker (Module 7 builds, runs and pushes with it): the
+        # emulated notebook's docker, first on the kernel's PATH.
+        docker_bin = notebook_docker.install(home / ".emulated-notebook" / "bin")
         return {
+            "PATH": os.pathsep.join([str(docker_bin), os.environ.get("PATH", "")]),
+            notebook_docker.ROOT_VARIABLE: str(home / ".emulated-notebook" / "docker"),
             "SAGEMAKER_USER_CONFIG_OVERRIDE": str(sdk_config),
             **self.account.environment(label, notebook.properties["RoleArn"]),
             # What the notebook instance's metadata file tells the helper on AWS.

@@ -60,9 +60,12 @@ class ModelServer:
         *,
         environment: Mapping[str, str] | None = None,
         multi_model: bool = False,
+        program: Path | None = None,
     ) -> ModelServer:
         """Launch the server of ``kind`` over ``opt_ml`` (its model in ``opt_ml/model``); does
-        not wait for it: start every variant's server first, then wait for each."""
+        not wait for it: start every variant's server first, then wait for each. ``program``:
+        a ``byom`` image's own ``/opt/program`` (an image pushed to the emulated ECR), instead
+        of the container's source in training_code/byom_scikit."""
         if kind not in SERVER_KINDS:
             raise ValueError(f"kind {kind!r}: use one of {SERVER_KINDS}")
         if multi_model and kind != "byom":
@@ -72,8 +75,8 @@ class ModelServer:
             command = [sys.executable, "-m", "workshopctl.local.xgboost_server"]
             code_path = REPO_ROOT
         else:
-            command = [sys.executable, str(BYOM_DIR / "serve"), "--workers", "1"]
-            code_path = BYOM_DIR
+            code_path = program or BYOM_DIR
+            command = [sys.executable, str(code_path / "serve"), "--workers", "1"]
         command += ["--opt-ml", str(opt_ml), "--host", "127.0.0.1", "--port", str(port)]
         env = _container_environment(opt_ml, code_path, environment or {}, multi_model)
         with open(opt_ml / LOG_FILE, "ab") as log:  # the child keeps its own copy of the handle

@@ -8,6 +8,7 @@ import importlib
 MODULES: tuple[str, ...] = (
     "athena",
     "comprehend",
+    "ecr_images",
     "glue_jobs",
     "sagemaker_jobs",
     "sagemaker_hosting",

@@ -25,7 +25,9 @@ the SageMaker API reference describes it (each executor's docstring starts with 
 Which server runs a model is decided by its image as for pipeline jobs
 (:func:`workshopctl.local.pipeline_jobs.image_kind`): the built-in XGBoost image → the XGBoost
 stand-in, an image of one of the assembly's ECR repositories → the workshop container's
-``serve`` (:mod:`workshopctl.local.model_servers`). One process stands for all of a variant's
+``serve`` (:mod:`workshopctl.local.model_servers`), from the image's own pushed files when it
+was pushed through the emulated ECR (:mod:`workshopctl.emulator.executors.ecr_images`), else
+from training_code/byom_scikit. One process stands for all of a variant's
 instances: counts are recorded and described, not multiplied. Status changes that are only
 bookkeeping on one machine (new weights) are done when the call returns; those with work (a
 server to start) are observable, as in AWS. Every process stops with its endpoint or job, and
@@ -58,6 +60,7 @@ from workshopctl.emulator.deployment_guardrails import (
     InvalidDeploymentConfig,
     guardrails_of,
 )
+from workshopctl.emulator.executors.ecr_images import pushed_program
 from workshopctl.emulator.server import Reply, ServiceError
 from workshopctl.local.ab_router import WeightedChoice
 from workshopctl.local.model_servers import ModelServer, ServerFailed
@@ -335,8 +338,9 @@ class Hosting:
         # Mode MultiModel: SageMaker tells the container with SAGEMAKER_MULTI_MODEL=true
         # (https://docs.aws.amazon.com/sagemaker/latest/dg/build-multi-model-build-container.html).
         server = ModelServer.start(
-            kind, opt_ml, environment=container.get("Environment") or {}, multi_model=multi_model
-        )
+            kind, opt_ml, environment=container.get("Environment") or {}, multi_model=multi_model,
+            program=self._pushed_program(kind, container["Image"]),
+        )  # fmt: skip
         return LiveVariant(
             variant, spec["ModelName"], role, container["Image"], server,
             models_prefix=container["ModelDataUrl"] if multi_model else None,
@@ -356,6 +360,11 @@ class Hosting:
                 "local stand-in; no workshop endpoint or transform uses it"
             )
         return kind
+
+    def _pushed_program(self, kind: str, image: str) -> Path | None:
+        """The pushed image's own programs, when it was pushed through this account's ECR
+        (Module 7's attendee build): what it serves is what was pushed."""
+        return pushed_program(self.account, image) if kind == "byom" else None
 
     def _fetch_model(self, label: str, role: str, url: str, folder: Path) -> Path:
         """What SageMaker puts in /opt/ml/model: the archive, read as the model's role, unpacked."""
@@ -800,7 +809,8 @@ class Hosting:
                 **(container.get("Environment") or {}),
                 **(params.get("Environment") or {}),
             }
-            server = ModelServer.start(kind, opt_ml, environment=environment)
+            program = self._pushed_program(kind, container["Image"])
+            server = ModelServer.start(kind, opt_ml, environment=environment, program=program)
             try:
                 server.wait_until_ready()
                 for key in keys:
