@@ -84,13 +84,23 @@ def use_dummy_credentials(monkeypatch: pytest.MonkeyPatch, region: str) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+# Fixtures that serve emulated accounts of their own (the Workshop Studio bundle's participant
+# account, the accounts of a per-attendee pool), each stopped before the next starts.
+OWN_EMULATED_ACCOUNTS = ("bundle_rehearsal", "pool_rehearsals")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests on the emulated account run first. moto keeps its state in the process, and a
-    test that opens moto's in-process mock (``mock_aws``) resets all of it, the emulated
-    account's included: run after such a test, the rehearsal would find an empty account."""
-    on_emulator = [item for item in items if "rehearsal" in item.fixturenames]
-    others = [item for item in items if "rehearsal" not in item.fixturenames]
-    items[:] = on_emulator + others
+    """The tests on emulated accounts run first: those with accounts of their own, then those on
+    the session's ``rehearsal``, which serves until the session ends. moto keeps its state in
+    the process, one account serves at a time, and a test that opens moto's in-process mock
+    (``mock_aws``) resets all of it: run after such a test, an account would be empty."""
+
+    def rank(item: pytest.Item) -> int:
+        if any(name in item.fixturenames for name in OWN_EMULATED_ACCOUNTS):
+            return 0
+        return 1 if "rehearsal" in item.fixturenames else 2
+
+    items.sort(key=rank)  # stable: the collection order within each rank
 
 
 @pytest.fixture(scope="session")

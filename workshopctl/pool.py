@@ -31,7 +31,7 @@ import hashlib
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,11 +184,12 @@ def instance_buckets(clients: Clients, stack_id: str | None) -> list[str]:
     if stack_id is None:
         return []
     (stack,) = clients.get("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
-    return sorted(
-        output["OutputValue"]
-        for output in stack.get("Outputs", [])
-        if output["OutputKey"].endswith("BucketName")
-    )
+    return bucket_outputs({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
+
+
+def bucket_outputs(outputs: Mapping[str, str]) -> list[str]:
+    """The bucket names among a data lake stack's outputs (by key), sorted."""
+    return sorted(value for key, value in outputs.items() if key.endswith("BucketName"))
 
 
 def stacks_left(clients: Clients, stack_ids: Sequence[str]) -> list[str]:

@@ -33,12 +33,3 @@ def bundle(bundle_assembly, bundle_config, tmp_path_factory: pytest.TempPathFact
 # A participant account of the event, not the emulator's default (123456789012): the bundle
 # must not depend on the account it lands in.
 PARTICIPANT_ACCOUNT = "210987654321"
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The bundle's rehearsal runs before every other test on an emulated account, and its
-    account stops (module scope) before the session's ``rehearsal`` starts: moto's state is the
-    process's, one account serves at a time (after tests/conftest.py's ordering: trylast)."""
-    on_bundle = [item for item in items if "bundle_rehearsal" in item.fixturenames]
-    items[:] = on_bundle + [item for item in items if item not in on_bundle]
