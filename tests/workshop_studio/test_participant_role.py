@@ -5,10 +5,13 @@ it) and scoped to the resource type it is authorized against."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from parliament import analyze_policy_string
 
+from tests.contracts.test_policy_limits import MALFORMED, MANAGED_POLICY_CHARACTERS, size
 from workshop_spec.config import load_project_config
 from workshopctl import service_reference
 from workshopctl.iam_evaluation import Principal, Request, evaluate, wildcard_match
@@ -88,3 +91,15 @@ def test_every_action_exists_and_is_scoped_to_its_resource_type(environment):
 
 def _as_wildcard(arn_format: str) -> str:
     return re.sub(r"\$\{[^}]+\}", "*", arn_format)
+
+
+@pytest.mark.parametrize("environment", ["notebook", "studio"])
+def test_the_policy_passes_the_contract_checkers_shape_and_size_rules(environment):
+    """The contract checker's rules for every policy the stacks ship
+    (tests/contracts/test_policy_limits.py): no parliament finding that means the policy would
+    not do what it says, and IAM's size quota for the policy type Workshop Studio attaches it
+    as (the smaller, a customer-managed policy's 6,144 characters, holds for either)."""
+    policy = participant_policy(_config(environment), PARTICIPANT)
+    findings = analyze_policy_string(json.dumps(policy)).findings
+    assert [f"{f.issue} {f.detail}" for f in findings if f.issue in MALFORMED] == []
+    assert size(policy) <= MANAGED_POLICY_CHARACTERS
