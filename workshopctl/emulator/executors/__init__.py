@@ -15,6 +15,7 @@ MODULES: tuple[str, ...] = (
     "sagemaker_registry",
     "events",
     "application_autoscaling",
+    "cloudwatch",
 )
 
 
