@@ -62,7 +62,9 @@ def test_report_links_each_executed_notebook(tmp_path, rehearsal):
     # The query's span, Start → the poll that saw SUCCEEDED, within the notebook's wall time.
     assert waited_seconds(rehearsal.account.log.calls("lab 1-env")) > 0
     assert 0 <= row["AWS time waited for (s)"] < row["seconds"]
-    assert [m.met for m in report.metrics] == [True, True]
+    assert [m.met for m in report.metrics if m.target] == [True, True]
+    waited = next(m for m in report.metrics if "waiting for AWS" in m.name)
+    assert waited.value == round(waited_seconds(rehearsal.account.log.calls("lab 1-env")), 1)
 
 
 def test_a_failing_or_slow_notebook_fails_the_step_and_keeps_its_html(tmp_path, rehearsal):

@@ -321,5 +321,10 @@ def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> 
     )  # fmt: skip
     report.metrics.append(Metric("labs' AWS calls denied by the synthesized policies", len(denials),
                                  "== 0", not denials))  # fmt: skip
+    waited = sum(waited_seconds(calls[run.name]) for run in runs)
+    report.metrics.append(
+        Metric(f"labs' wall time waiting for AWS, of {sum(r.seconds for r in runs):.0f} s (s)",
+               round(waited, 1))
+    )  # fmt: skip
     report.artifacts += [run.html for run in runs]
     return report

@@ -97,7 +97,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from training_code.contract import write_model_tarball
 from workshopctl.emulator.instance_metrics import HostSampler
@@ -695,7 +695,10 @@ class SageMakerJobs:
             thread.join()
         for sampler in samplers:
             sampler.stop()
-        self.account.metrics.flush()
+        try:  # the metrics are there when the job ends; a read would publish them anyway
+            self.account.metrics.flush()
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("metrics of %s not published yet: %s", job.name, error)
         if failures:
             raise failures[0]
         return results
