@@ -819,6 +819,10 @@ def plot_instance_metrics(datapoints: Mapping[str, list[dict]], *, title: str) -
     """Module 5: a training instance's metrics as CloudWatch answered them
     (``get_metric_statistics`` with Average and Maximum, by metric name), one panel per
     metric over time; returns each metric's mean and peak, in percent."""
+    from datetime import timedelta
+
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+
     plt = _pyplot()
     _, axes = plt.subplots(1, len(datapoints), figsize=(4 * len(datapoints), 3), squeeze=False)
     summary = {}
@@ -827,8 +831,11 @@ def plot_instance_metrics(datapoints: Mapping[str, list[dict]], *, title: str) -
         times = [point["Timestamp"] for point in points]
         for statistic, style in (("Average", "o-"), ("Maximum", "^:")):
             ax.plot(times, [point[statistic] for point in points], style, label=statistic)
-        ax.set(title=metric, ylabel="percent", ylim=(0, None))
-        ax.tick_params(axis="x", labelrotation=45)
+        ax.set(title=metric, ylabel="percent", ylim=(0, None), xlabel="minute (UTC)")
+        if times:  # a short job has one or two minutes: keep a minute either side in view
+            ax.set_xlim(min(times) - timedelta(minutes=1), max(times) + timedelta(minutes=1))
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=4))
+        ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
         ax.legend()
         summary[metric] = {
             "minutes": len(points),
