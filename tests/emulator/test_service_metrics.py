@@ -3,6 +3,7 @@ published as StatisticValues, job hosts measured from their real processes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -67,32 +68,41 @@ def test_samples_keep_their_own_times_and_go_in_batches_under_the_put_limit():
     assert last["Timestamp"] == datetime.fromtimestamp(MINUTE_START + PUT_BATCH + 2, UTC)
 
 
-def test_a_host_sampler_measures_its_processs_cpu_memory_and_disk(tmp_path):
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "weights").write_bytes(b"x" * 1024 * 1024)
+def _sampled(tmp_path, program: str) -> dict[str, list[dict]]:
+    """Every datapoint a HostSampler published while ``program`` ran (sampled every 0.2 s)."""
     metrics, sent = _collecting()
-    spin = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass"
-    busy = subprocess.Popen([sys.executable, "-c", spin])
-    started = time.time()
+    process = subprocess.Popen([sys.executable, "-c", program])
     sampler = HostSampler(
-        metrics, TRAINING_JOBS_NAMESPACE, "job/algo-1", busy, tmp_path,
+        metrics, TRAINING_JOBS_NAMESPACE, "job/algo-1", process, tmp_path,
         instance_type="ml.m5.large", volume_gb=1, interval=0.2,
     ).start()  # fmt: skip
-    busy.wait()
+    process.wait()
     sampler.stop()
     metrics.flush()
-
     points: dict[str, list[dict]] = {}
     for _, data in sent:
         for datum in data:
             points.setdefault(datum["MetricName"], []).append(datum)
-    assert set(points) == {"CPUUtilization", "MemoryUtilization", "DiskUtilization"}
-    cpu = [d["Value"] for d in points["CPUUtilization"]]
-    assert len(cpu) >= 3 and max(cpu) > 50  # a busy loop keeps one core near 100 %
-    memory = [d["Value"] for d in points["MemoryUtilization"]]
+    return points
+
+
+def test_a_host_sampler_measures_its_processs_cpu_memory_and_disk(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "weights").write_bytes(b"x" * 1024 * 1024)
+    started = time.time()
+    busy = _sampled(tmp_path, "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass")
+    idle = _sampled(tmp_path, "import time\ntime.sleep(1.5)")
+
+    assert set(busy) == {"CPUUtilization", "MemoryUtilization", "DiskUtilization"}
+    cpu = [d["Value"] for d in busy["CPUUtilization"]]
+    # A busy loop uses CPU (how much depends on the machine's load), a sleeping one none.
+    assert len(cpu) >= 3 and max(cpu) > 5
+    assert max(d["Value"] for d in idle["CPUUtilization"]) < 5
+    assert all(value <= 100 * (os.cpu_count() or 1) + 10 for value in cpu)
+    memory = [d["Value"] for d in busy["MemoryUtilization"]]
     assert all(0 < value < 5 for value in memory)  # a small Python of 8 GiB (ml.m5.large)
-    disk = points["DiskUtilization"][0]["Value"]
+    disk = busy["DiskUtilization"][0]["Value"]
     assert disk == 100 * folder_bytes(tmp_path) / 1024**3
     assert all(d["Dimensions"] == [{"Name": "Host", "Value": "job/algo-1"}] and
-               d["Unit"] == "Percent" for d in points["CPUUtilization"])  # fmt: skip
-    assert points["CPUUtilization"][0]["Timestamp"].timestamp() >= started
+               d["Unit"] == "Percent" for d in busy["CPUUtilization"])  # fmt: skip
+    assert busy["CPUUtilization"][0]["Timestamp"].timestamp() >= started
