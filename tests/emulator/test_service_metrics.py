@@ -16,6 +16,7 @@ from workshopctl.emulator.service_metrics import (
     TRAINING_JOBS_NAMESPACE,
     Series,
     ServiceMetrics,
+    account_publisher,
 )
 
 LATENCY = Series(ENDPOINT_NAMESPACE, "ModelLatency", (("EndpointName", "e"), ("VariantName", "v")),
@@ -106,3 +107,21 @@ def test_a_host_sampler_measures_its_processs_cpu_memory_and_disk(tmp_path):
     assert all(d["Dimensions"] == [{"Name": "Host", "Value": "job/algo-1"}] and
                d["Unit"] == "Percent" for d in busy["CPUUtilization"])  # fmt: skip
     assert busy["CPUUtilization"][0]["Timestamp"].timestamp() >= started
+
+
+def test_the_service_sends_large_batches_uncompressed():
+    """botocore gzips PutMetricData bodies over 10 KB; the emulator's wire reader takes plain
+    ones (a full rehearsal's flush of many jobs' samples is that large)."""
+    made: list = []
+
+    class Session:
+        def client(self, service, endpoint_url, config):
+            made.append((service, endpoint_url, config))
+            return type("Client", (), {"put_metric_data": lambda self, **kwargs: None})()
+
+    account = type("Account", (), {"url": "http://127.0.0.1:1",
+                                   "session": lambda self, label: Session()})()  # fmt: skip
+    account_publisher(account)("ns", [{"MetricName": "m", "Value": 1.0}])
+
+    [(service, url, config)] = made
+    assert (service, url, config.disable_request_compression) == ("cloudwatch", account.url, True)

@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from botocore.config import Config
+
 SERVICE_LABEL = "SageMaker (publishing its CloudWatch metrics)"
 # PutMetricData takes at most 1,000 metrics per call (API_PutMetricData.html); fewer per call
 # keeps each request small.
@@ -147,12 +149,15 @@ def _batches(items: list[dict], size: int) -> Iterable[list[dict]]:
 
 def account_publisher(account) -> Publish:
     """PutMetricData through ``account``'s API as the service (a client made on first use:
-    the account serves by then)."""
+    the account serves by then). botocore gzips a PutMetricData body over 10 KB (its request
+    compression); the emulator's wire reader takes plain bodies, so the service sends them so."""
     client: list = []
 
     def publish(namespace: str, data: list[dict]) -> None:
         if not client:
-            client.append(account.client("cloudwatch", SERVICE_LABEL))
+            config = Config(retries={"max_attempts": 1}, disable_request_compression=True)
+            session = account.session(SERVICE_LABEL)
+            client.append(session.client("cloudwatch", endpoint_url=account.url, config=config))
         client[0].put_metric_data(Namespace=namespace, MetricData=data)
 
     return publish
