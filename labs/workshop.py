@@ -831,6 +831,60 @@ def plot_captured_scores(captured: pd.DataFrame) -> None:
     plt.tight_layout()
 
 
+def plot_instance_metrics(datapoints: Mapping[str, list[dict]], *, title: str) -> pd.DataFrame:
+    """Module 5: a training instance's metrics as CloudWatch answered them
+    (``get_metric_statistics`` with Average and Maximum, by metric name), one panel per
+    metric over time; returns each metric's mean and peak, in percent."""
+    from datetime import timedelta
+
+    from matplotlib.dates import AutoDateLocator, DateFormatter
+
+    plt = _pyplot()
+    _, axes = plt.subplots(1, len(datapoints), figsize=(4 * len(datapoints), 3), squeeze=False)
+    summary = {}
+    for ax, (metric, points) in zip(axes[0], datapoints.items(), strict=True):
+        points = sorted(points, key=lambda point: point["Timestamp"])
+        times = [point["Timestamp"] for point in points]
+        for statistic, style in (("Average", "o-"), ("Maximum", "^:")):
+            ax.plot(times, [point[statistic] for point in points], style, label=statistic)
+        ax.set(title=metric, ylabel="percent", ylim=(0, None), xlabel="minute (UTC)")
+        if times:  # a short job has one or two minutes: keep a minute either side in view
+            ax.set_xlim(min(times) - timedelta(minutes=1), max(times) + timedelta(minutes=1))
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=4))
+        ax.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+        ax.legend()
+        summary[metric] = {
+            "minutes": len(points),
+            "mean %": sum(p["Average"] for p in points) / len(points) if points else None,
+            "peak %": max((p["Maximum"] for p in points), default=None),
+        }
+    plt.suptitle(title)
+    plt.tight_layout()
+    return pd.DataFrame(summary).T
+
+
+def metric_results(answer: Mapping[str, Any]) -> pd.Series:
+    """A ``get_metric_data`` answer as one total per query id (the sum of its points)."""
+    return pd.Series(
+        {result["Id"]: sum(result["Values"]) for result in answer["MetricDataResults"]}
+    )
+
+
+def plot_variant_metrics(per_variant: pd.DataFrame) -> None:
+    """Module 7: per production variant, the requests CloudWatch counted against those the
+    client sent, and the latency SageMaker measured (model and overhead, milliseconds)."""
+    plt = _pyplot()
+    _, (counts, latency) = plt.subplots(1, 2, figsize=(10, 3.5))
+    per_variant[["client requests", "Invocations"]].plot.bar(
+        ax=counts, rot=0, title="requests per variant"
+    )
+    per_variant[["ModelLatency ms", "OverheadLatency ms"]].plot.bar(
+        ax=latency, rot=0, stacked=True, title="latency SageMaker measured (mean)"
+    )
+    latency.set(ylabel="milliseconds")
+    plt.tight_layout()
+
+
 # -- clean-up ------------------------------------------------------------------------------------
 def cleanup(*, data: bool = False) -> list[str]:
     """Delete every endpoint, endpoint configuration and model the labs named for you with

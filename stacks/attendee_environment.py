@@ -265,11 +265,12 @@ class AttendeeEnvironmentStack(cdk.Stack):
             self._managed_policy(
                 "AttendeeSageMakerPolicy",
                 "What every attendee needs of the workshop's shared SageMaker resources: read "
-                "their logs, invoke the shared endpoints, run the workshop pipelines",
+                "their logs and metrics, invoke the shared endpoints, run the workshop pipelines",
                 [
                     *self._shared_sagemaker_grants(),
                     *self._job_log_grants(),
                     *self._autoscaling_reads(),
+                    self._metric_reads(),
                 ],
             ),
             self._managed_policy(
@@ -376,6 +377,25 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ),
             "Comprehend's detect calls use AWS's built-in models, which have no ARN; AWS "
             "requires Resource '*' for them. No custom model or job action is granted.",
+        )
+
+    def _metric_reads(self) -> Grant:
+        """Modules 5 and 7 read what SageMaker publishes to CloudWatch: a training job's
+        instance metrics, an endpoint's per-variant invocations and latency."""
+        return Grant(
+            iam.PolicyStatement(
+                sid="ReadMetrics",
+                actions=[
+                    "cloudwatch:GetMetricData",
+                    "cloudwatch:GetMetricStatistics",
+                    "cloudwatch:ListMetrics",
+                ],
+                resources=["*"],
+            ),
+            "GetMetricData, GetMetricStatistics and ListMetrics have no resource types and no "
+            "condition keys in the Service Authorization Reference "
+            "(https://docs.aws.amazon.com/service-authorization/latest/reference/"
+            "list_amazoncloudwatch.html): they are granted on '*' or not at all.",
         )
 
     def _autoscaling_reads(self) -> list[Grant]:

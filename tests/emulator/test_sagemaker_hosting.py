@@ -687,3 +687,45 @@ def _image(assembly, model: str) -> str:
     """The image of one of the serving stack's models (by logical id)."""
     found = next(m for m in assembly.resources("AWS::SageMaker::Model") if m.logical_id == model)
     return found.properties["PrimaryContainer"]["Image"]
+
+
+def test_per_variant_invocations_and_latency_are_in_cloudwatch_per_minute(
+    emulated, assembly, attendee, bank_row
+):
+    """Module 7's cell: AWS/SageMaker Invocations, ModelLatency and OverheadLatency per
+    EndpointName and VariantName, read with get_metric_data by the attendee's role."""
+    from datetime import UTC, datetime, timedelta
+
+    endpoint = _ab_endpoint(assembly)
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    served = Counter(
+        attendee["runtime"].invoke_endpoint(EndpointName=endpoint, Body=bank_row,
+                                            ContentType="text/csv")["InvokedProductionVariant"]
+        for _ in range(40)
+    )  # fmt: skip
+    cloudwatch = emulated.client("cloudwatch", f"hosting {attendee['name']}", attendee["role"])
+
+    def query(metric: str, variant: str, stat: str) -> dict:
+        dimensions = [{"Name": "EndpointName", "Value": endpoint},
+                      {"Name": "VariantName", "Value": variant}]  # fmt: skip
+        return {"Id": f"{metric.lower()}_{variant.replace('-', '_')}", "MetricStat": {
+            "Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric,
+                       "Dimensions": dimensions},
+            "Period": 60, "Stat": stat}}  # fmt: skip
+
+    queries = [query(metric, variant, stat) for variant in served
+               for metric, stat in (("Invocations", "Sum"), ("ModelLatency", "Average"),
+                                    ("OverheadLatency", "Average"),
+                                    ("Invocation5XXErrors", "Sum"))]  # fmt: skip
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=queries, StartTime=start - timedelta(minutes=1),
+        EndTime=datetime.now(UTC) + timedelta(minutes=2),
+    )  # fmt: skip
+    results = {r["Id"]: sum(r["Values"]) for r in answer["MetricDataResults"]}
+    for variant, count in served.items():
+        key = variant.replace("-", "_")
+        # Other tests of this module invoke the endpoint too, within the same minutes.
+        assert results[f"invocations_{key}"] >= count
+        assert results[f"modellatency_{key}"] > 0  # microseconds
+        assert results[f"overheadlatency_{key}"] >= 0
+        assert results[f"invocation5xxerrors_{key}"] == 0

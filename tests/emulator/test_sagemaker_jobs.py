@@ -613,3 +613,44 @@ def test_the_janitor_finds_and_stops_running_jobs(sm, attendee, bank, own, emula
     assert again.value.response["Error"]["Code"] == "ValidationException"
     listed = emulated.client("sagemaker").list_training_jobs(StatusEquals="InProgress")
     assert training not in [s["TrainingJobName"] for s in listed["TrainingJobSummaries"]]
+
+
+def test_a_training_jobs_instance_metrics_are_in_cloudwatch_as_sagemaker_publishes_them(
+    attendee, workshop_values, bank, own, sm, emulated
+):
+    """Module 5's cell: CPU, memory and disk of each host, namespace /aws/sagemaker/TrainingJobs,
+    dimension Host=<job>/algo-<n>, read by the attendee's role with get_metric_statistics."""
+    from datetime import UTC, datetime, timedelta
+
+    name = f"mlws-{attendee[0]}-bank-xgb-metrics"
+    image = _xgboost_image(workshop_values["region"])
+    longer = {**XGBOOST_QUICK, "num_round": "200"}  # a few samples' worth of training
+    _training_job(sm, name, attendee[1], image, bank, own("models/"), HyperParameters=longer)
+    job = _wait(sm, name)
+    assert job["TrainingJobStatus"] == "Completed"
+    cloudwatch = emulated.client("cloudwatch", "test attendee", attendee[1])
+    start = job["TrainingStartTime"].replace(second=0, microsecond=0) - timedelta(minutes=1)
+    end = datetime.now(UTC) + timedelta(minutes=1)
+
+    def read(metric: str) -> list[dict]:
+        return cloudwatch.get_metric_statistics(
+            Namespace="/aws/sagemaker/TrainingJobs", MetricName=metric,
+            Dimensions=[{"Name": "Host", "Value": f"{name}/algo-1"}],
+            StartTime=start, EndTime=end, Period=60, Statistics=["Average", "Maximum"],
+        )["Datapoints"]  # fmt: skip
+
+    cpu, memory, disk = read("CPUUtilization"), read("MemoryUtilization"), read("DiskUtilization")
+    assert cpu and memory and disk
+    assert max(point["Maximum"] for point in cpu) > 0
+    assert all(0 < point["Average"] < 100 for point in memory)
+    assert all(point["Unit"] == "Percent" for point in cpu + memory + disk)
+    host = [{"Name": "Host", "Value": f"{name}/algo-1"}]
+    listed = cloudwatch.list_metrics(Namespace="/aws/sagemaker/TrainingJobs", Dimensions=host)
+    assert {m["MetricName"] for m in listed["Metrics"]} == {
+        "CPUUtilization", "MemoryUtilization", "DiskUtilization"
+    }  # fmt: skip
+    # Published as the service: no workshop role's policy was asked.
+    service_calls = [c for label in emulated.log.labels() if label.startswith("SageMaker (")
+                     for c in emulated.log.calls(label)]  # fmt: skip
+    assert service_calls and {c.operation for c in service_calls} == {"PutMetricData"}
+    assert all(not c.checks for c in service_calls)

@@ -24,6 +24,7 @@ STAR_RESOURCE_SIDS = {
     "GetRegistryToken",
     "DetectLanguage",
     "PutJobMetrics",
+    "ReadMetrics",
     "DescribeScaling",
     "ReadNetwork",
 }
@@ -215,7 +216,7 @@ def test_no_wildcard_actions_and_star_resources_only_where_aws_requires(three):
 def test_attendee_role_statements_are_exactly_these(three):
     statements = {s.sid: s for s in role_statements(three, role_of(three, "ada"))}
     assert set(statements) == {
-        "UseSharedEndpoints", "RunWorkshopPipelines", "PutJobMetrics", "ReadJobLogs",
+        "UseSharedEndpoints", "RunWorkshopPipelines", "PutJobMetrics", "ReadJobLogs", "ReadMetrics",
         "ReadWorkshopParameter", "DescribeScaling", "AutoscalingServiceRole",
         "ReadWorkshopData", "ListWorkshopData", "WriteScratch",
         "UseDataKeyThroughS3", "QueryInWorkshopWorkgroup", "ReadWorkshopCatalog",

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from workshopctl.emulator.waits import waited_seconds
 from workshopctl.local.labs_step import LABS_DIR, LabsStep, notebooks
 from workshopctl.local.workspace import Workspace
 
@@ -36,7 +37,14 @@ def test_notebooks_are_ordered_by_module_number(tmp_path):
 def test_report_links_each_executed_notebook(tmp_path, rehearsal):
     folder = _labs_folder(
         tmp_path / "labs",
-        {"1-env.ipynb": ["import workshop", "print(workshop.environment().source)"]},
+        {
+            "1-env.ipynb": [
+                "import workshop",
+                "print(workshop.environment().source)",
+                # Started, then polled to its end: a wait for AWS.
+                "workshop.athena_query('SELECT 1 AS one')",
+            ]
+        },
     )
     workspace = Workspace(tmp_path / "ws")
 
@@ -51,7 +59,12 @@ def test_report_links_each_executed_notebook(tmp_path, rehearsal):
     assert executed.cells[2].outputs[0]["text"].startswith("SSM parameter /")
     assert "SSM parameter" in html.read_text()
     assert row["AWS calls"] >= 1 and row["denied"] == 0
-    assert [m.met for m in report.metrics] == [True, True]
+    # The query's span, Start → the poll that saw SUCCEEDED, within the notebook's wall time.
+    assert waited_seconds(rehearsal.account.log.calls("lab 1-env")) > 0
+    assert 0 <= row["AWS time waited for (s)"] < row["seconds"]
+    assert [m.met for m in report.metrics if m.target] == [True, True]
+    waited = next(m for m in report.metrics if "waiting for AWS" in m.name)
+    assert waited.value == round(waited_seconds(rehearsal.account.log.calls("lab 1-env")), 1)
 
 
 def test_a_failing_or_slow_notebook_fails_the_step_and_keeps_its_html(tmp_path, rehearsal):

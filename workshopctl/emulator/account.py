@@ -29,6 +29,7 @@ from workshopctl.emulator.server import (
     Router,
     access_key_for,
 )
+from workshopctl.emulator.service_metrics import ServiceMetrics, account_publisher
 
 SECRET = "emulated-secret-access-key"  # moto does not verify signatures; the key names the caller
 logger = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class EmulatedAccount:
         # Roles that sign in from outside the templates (Workshop Studio's participant role).
         self.outside_roles: dict[str, Role] = {}
         self._stop_hooks: list[Callable[[], None]] = []
+        # What SageMaker publishes to CloudWatch on its own (job instance and endpoint metrics).
+        self.metrics = ServiceMetrics(account_publisher(self))
         self.register(ORGANISER)
         from workshopctl.emulator import executors  # they register on this account
 

@@ -3,7 +3,8 @@
 Each caller (a lab notebook, a Lambda function, a job's role, the organiser's deploy) reaches the
 emulator with its own access key, so each call is filed under that caller's label. The log is
 written as ``api-calls.json``: per caller, every call with its operation, the ARNs it was
-authorized against and the decision with its reason.
+authorized against and the decision with its reason, when it arrived and, for the calls that
+start or poll a resource, which one and the state seen (:mod:`workshopctl.emulator.waits`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class LoggedCall:
     status: int = 0
     seconds: float = 0.0
     usage: dict = field(default_factory=dict)  # the Call's own dict: executors fill it later
+    at: float = 0.0  # when the request arrived (epoch seconds)
+    # The resource a starting call or a poll is about, and the state a poll answered
+    # (workshopctl.emulator.waits: the AWS time a caller waited for).
+    subject: str | None = None
+    state: str | None = None
 
     @property
     def denied(self) -> bool:

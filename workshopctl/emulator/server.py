@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from werkzeug.serving import make_server
 
 from workshopctl.cloud_assembly import Role
+from workshopctl.emulator import waits
 from workshopctl.emulator.call_log import CallLog, LoggedCall
 from workshopctl.emulator.delete_objects import CHECKSUM_HEADERS, per_key
 from workshopctl.emulator.gate import Gate
@@ -80,7 +81,7 @@ class Router:
     cloudformation_responses: dict[str, dict] = field(default_factory=dict)
 
     def __call__(self, environ, start_response):
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.time()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         path = environ.get("PATH_INFO", "")
@@ -95,8 +96,9 @@ class Router:
             return self._send(reply, start_response)
         call.caller = identity
         logged = LoggedCall(
-            call.service, call.operation, identity.role.arn if identity.role else ORGANISER
-        )
+            call.service, call.operation, identity.role.arn if identity.role else ORGANISER,
+            at=arrived,
+        )  # fmt: skip
         if identity.role is not None:
             logged.checks = self.gate.check(identity.role, call)
         if logged.denied and (call.service, call.operation) == ("s3", "DeleteObjects"):
@@ -121,6 +123,11 @@ class Router:
                 reply = error_reply(call, 500, "InternalFailure", message)
         logged.status = reply.status
         logged.usage = call.usage
+        if waits.observed(call.service, call.operation):
+            answer = reply.json() if reply.status == 200 else None
+            logged.subject, logged.state = waits.observe(
+                call.service, call.operation, call.params, answer
+            )
         logged.seconds = round(time.perf_counter() - started, 4)
         self.log.add(identity.label, logged)
         return self._send(reply, start_response)

@@ -7,7 +7,10 @@ region, an access key of the attendee notebook's role) point at the emulator, so
 synthesized IAM policies. They run in the workshop's order (later modules read what earlier
 ones left), each within a time limit, and each one's executed copy is written to
 ``<workspace>/labs/`` as ``.ipynb`` and as HTML (nbconvert), errors included, for the report to
-link; ``<workspace>/api-calls.json`` holds every AWS call of every lab.
+link; ``<workspace>/api-calls.json`` holds every AWS call of every lab. The report gives each
+lab's wall time, the AWS time it waited for (jobs, endpoints, queries, pipeline executions it
+started and polled to their end, overlaps counted once: :mod:`workshopctl.emulator.waits`) and
+what its calls would cost in AWS.
 """
 
 from __future__ import annotations
@@ -297,11 +300,13 @@ def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> 
         f"executed copies and HTML in {output_dir}; every AWS call in {calls}"
     )
     from workshopctl.emulator.costs import bill
+    from workshopctl.emulator.waits import waited_seconds
 
     log = session.account.log
     calls = {run.name: log.calls(lab_label(run.name)) for run in runs}
     report.tables["lab notebooks"] = [
         {"notebook": run.name, "status": run.status, "seconds": round(run.seconds, 1),
+         "AWS time waited for (s)": round(waited_seconds(calls[run.name]), 1),
          "AWS calls": len(calls[run.name]),
          "denied": sum(c.denied for c in calls[run.name]),
          "AWS cost of the same calls": str(bill(c.usage for c in calls[run.name])),
@@ -316,5 +321,10 @@ def _report(runs: list[NotebookRun], output_dir: Path, session, calls: Path) -> 
     )  # fmt: skip
     report.metrics.append(Metric("labs' AWS calls denied by the synthesized policies", len(denials),
                                  "== 0", not denials))  # fmt: skip
+    waited = sum(waited_seconds(calls[run.name]) for run in runs)
+    report.metrics.append(
+        Metric(f"labs' wall time waiting for AWS, of {sum(r.seconds for r in runs):.0f} s (s)",
+               round(waited, 1))
+    )  # fmt: skip
     report.artifacts += [run.html for run in runs]
     return report

@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "events",
     "application_autoscaling",
     "notebooks",
+    "cloudwatch",
 )
 
 

@@ -19,6 +19,9 @@ the SageMaker API reference describes it (each executor's docstring starts with 
   DeleteEndpoint stops them;
 * CreateTransformJob runs the model's server over every input object and writes
   ``<object>.out`` under the output path;
+* every request a variant's model answers adds to the endpoint's per-minute invocation metrics
+  in CloudWatch (``AWS/SageMaker``: Invocations, errors, ModelLatency, OverheadLatency,
+  InvocationsPerInstance; :mod:`workshopctl.emulator.service_metrics`);
 * an endpoint config's DataCaptureConfig writes sampled requests and answers as JSON lines
   where SageMaker does: ``<uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl``.
 
@@ -62,6 +65,7 @@ from workshopctl.emulator.deployment_guardrails import (
 )
 from workshopctl.emulator.executors.ecr_images import pushed_program
 from workshopctl.emulator.server import Reply, ServiceError
+from workshopctl.emulator.service_metrics import ENDPOINT_NAMESPACE, Series
 from workshopctl.local.ab_router import WeightedChoice
 from workshopctl.local.model_servers import ModelServer, ServerFailed
 from workshopctl.local.pipeline_jobs import JobFailed, image_kind
@@ -606,6 +610,7 @@ class Hosting:
         (HTTP 424) with the container's status and message.
         https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html"""
         name, headers = call.params["EndpointName"], call.headers
+        received = time.perf_counter()
         if len(call.body) > MAX_PAYLOAD_BYTES:
             raise ServiceError(
                 "ValidationError",
@@ -628,15 +633,20 @@ class Hosting:
             if target_model:
                 self._ensure_loaded(name, variant, target_model)
             try:
+                sent = time.perf_counter()
                 status, body, content_type = variant.server.invoke(
                     call.body, forwarded, target_model
                 )
+                model_seconds = time.perf_counter() - sent
             except OSError as error:
                 raise ServiceError(
                     "InternalDependencyException",
                     f"variant {variant.name} of {name} did not answer: {error}",
                     530,
                 ) from None
+        self._invocation_metrics(
+            name, variant.name, status, model_seconds, time.perf_counter() - received
+        )
         if not 200 <= status < 300:
             return self._model_error(name, status, body)
         if live.capture is not None:
@@ -648,6 +658,36 @@ class Hosting:
             )
             self._start_flusher()
         return Reply(200, [("Content-Type", content_type), (INVOKED_VARIANT, variant.name)], body)
+
+    def _invocation_metrics(
+        self, endpoint: str, variant: str, status: int, model_seconds: float, seconds: float
+    ) -> None:
+        """The AWS/SageMaker invocation metrics of one request the model answered, per minute
+        with the dimensions EndpointName and VariantName ("SageMaker AI endpoint invocation
+        metrics", https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html):
+        Invocations (1 per request), Invocation4XXErrors/5XXErrors (1 when the model answered
+        a 4xx/5xx, else 0), ModelLatency (the container's time, microseconds), OverheadLatency
+        (the rest of the time SageMaker held the request, microseconds), InvocationsPerInstance
+        (1 / the variant's current instance count: what target tracking scales on)."""
+        dimensions = (("EndpointName", endpoint), ("VariantName", variant))
+        now, metrics = time.time(), self.account.metrics
+
+        def add(metric: str, value: float, unit: str = "None") -> None:
+            metrics.add(Series(ENDPOINT_NAMESPACE, metric, dimensions, unit), value, now)
+
+        add("Invocations", 1)
+        add("Invocation4XXErrors", 1 if 400 <= status < 500 else 0)
+        add("Invocation5XXErrors", 1 if status >= 500 else 0)
+        add("ModelLatency", model_seconds * 1e6, "Microseconds")
+        add("OverheadLatency", max(0.0, seconds - model_seconds) * 1e6, "Microseconds")
+        add("InvocationsPerInstance", 1 / self._instance_count(endpoint, variant))
+
+    def _instance_count(self, endpoint: str, variant: str) -> int:
+        described = moto_state.endpoint(self.account_id, self.region, endpoint) or {}
+        for summary in described.get("ProductionVariants", []):
+            if summary.get("VariantName") == variant:
+                return max(1, int(summary.get("CurrentInstanceCount") or 1))
+        return 1
 
     @contextlib.contextmanager
     def _serving(self, name: str) -> Iterator[LiveEndpoint]:

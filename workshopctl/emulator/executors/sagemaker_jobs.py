@@ -68,8 +68,11 @@ emulator's fixed figure only stands in for it, and the rehearsal's bill uses the
 
 Not emulated: Pipe and FastFile input modes (every channel is copied, as File mode does),
 checkpoints, warm pools, Spot interruptions and capacity waits, VPC settings, early stopping of
-tuning jobs, metrics in CloudWatch Metrics, several training job definitions per tuning job,
-Hyperband and Grid.
+tuning jobs, several training job definitions per tuning job, Hyperband and Grid.
+
+Each host's instance metrics (CPU, memory, disk) go to CloudWatch Metrics while it runs, measured
+from its process (:mod:`workshopctl.emulator.instance_metrics`); the algorithm metrics of
+``MetricDefinitions`` are in ``FinalMetricDataList`` only, not in CloudWatch Metrics.
 """
 
 from __future__ import annotations
@@ -94,10 +97,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from training_code.contract import write_model_tarball
+from workshopctl.emulator.instance_metrics import HostSampler
 from workshopctl.emulator.server import Reply, ServiceError
+from workshopctl.emulator.service_metrics import (
+    PROCESSING_JOBS_NAMESPACE,
+    TRAINING_JOBS_NAMESPACE,
+)
 from workshopctl.emulator.wire import Call
 from workshopctl.local.pipeline_jobs import (
     BUILTIN_XGBOOST_METRIC,
@@ -660,14 +668,18 @@ class SageMakerJobs:
         results: dict[str, list[str]] = {}
         failures: list[JobFailed] = []
 
-        def started(process: subprocess.Popen) -> None:
-            job.processes.append(process)
-            if job.stop_requested.is_set():  # asked while it was starting: stop it too
-                _terminate([process])
+        samplers: list[HostSampler] = []
 
         def run(host: str) -> None:
             command, cwd, env, root = runs[host]
             log = JobLog(logs, job.kind.log_group, f"{job.name}/{host}-{epoch}")
+
+            def started(process: subprocess.Popen) -> None:
+                job.processes.append(process)
+                if job.stop_requested.is_set():  # asked while it was starting: stop it too
+                    _terminate([process])
+                samplers.append(self._sampler(job, host, process, root).start())
+
             try:
                 results[host] = run_process(command, env, cwd, root, log.write, started)
             except JobFailed as failure:
@@ -681,9 +693,28 @@ class SageMakerJobs:
             thread.start()
         for thread in threads:
             thread.join()
+        for sampler in samplers:
+            sampler.stop()
+        try:  # the metrics are there when the job ends; a read would publish them anyway
+            self.account.metrics.flush()
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("metrics of %s not published yet: %s", job.name, error)
         if failures:
             raise failures[0]
         return results
+
+    def _sampler(self, job: Job, host: str, process: subprocess.Popen, root: Path) -> HostSampler:
+        """The host's instance metrics, as SageMaker publishes them for the job's instance."""
+        if job.kind is TRAINING:
+            namespace, resources = TRAINING_JOBS_NAMESPACE, job.request.get("ResourceConfig", {})
+        else:
+            namespace = PROCESSING_JOBS_NAMESPACE
+            resources = job.request.get("ProcessingResources", {}).get("ClusterConfig", {})
+        return HostSampler(
+            self.account.metrics, namespace, f"{job.name}/{host}", process, root,
+            instance_type=resources.get("InstanceType"),
+            volume_gb=float(resources.get("VolumeSizeInGB") or 1),
+        )  # fmt: skip
 
     def _ensure_log_group(self, logs: Any, group: str) -> None:
         with self.lock:
