@@ -107,6 +107,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             else:
                 self.notebooks[attendee] = self._notebook(attendee, role, policies)
         self.workshop_parameter = self._workshop_parameter()
+        self.attendee_parameters = self._attendee_parameters()
         # Other stacks' policies name the domain's members: a named export keeps the ids of
         # their wildcard findings known before synthesis (see nag.acknowledge_wildcards).
         self.studio_domain_id = (
@@ -211,7 +212,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     # -- the labs' configuration, one place ----------------------------------------------------
     def _workshop_parameter(self) -> ssm.StringParameter:
-        """What the labs need to find the workshop's resources, read into each notebook."""
+        """What the labs need to find the workshop's resources, read into each notebook: one
+        parameter for what every attendee shares, and one per attendee
+        (:meth:`_attendee_parameters`). A standard parameter's value holds at most 4 KB
+        ("Standard parameters have a value limit of 4 KB", PutParameter's ``Value``,
+        https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html;
+        tiers: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html):
+        the shared one names nothing per attendee, so it does not grow with the workshop."""
         values = {
             "prefix": self._config.prefix,
             "region": cdk.Aws.REGION,
@@ -223,23 +230,14 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "glue_database": self._config.glue_database_name,
             # Module 4 shows the deploy's run of the reviews ETL (GetJobRuns) by this name.
             "glue_jobs": {"reviews_etl": self._data_lake.reviews_etl_job.name},
-            # Each attendee's jobs and endpoints run as the attendee's own role, which can do
-            # no more than the attendee: the labs pick their entry by attendee.
-            "execution_roles": {
-                attendee: role.role_arn for attendee, role in self.attendee_roles.items()
-            },
+            # Where each attendee's own entries are: <this>/<attendee> (the labs' helper
+            # reads its attendee's, the only one its role may read).
+            "attendee_parameter_prefix": self._config.attendee_parameter_prefix,
             "tags": self._config.tags,
         }
         if self._model_image is not None:
             values["model_repository_uri"] = self._model_image.repository.repository_uri
             values["byom_image_uri"] = self._model_image.image_uri
-            # Module 7 pushes each attendee's own build here (one repository per attendee, in
-            # the registry of model_repository_uri): names only, as the parameter's value must
-            # stay within SSM's 4 KB for a standard parameter.
-            values["image_repositories"] = {
-                attendee: repository.repository_name
-                for attendee, repository in self._model_image.attendee_repositories.items()
-            }
         values["instance_types"] = self._config.instance_types.model_dump()
         values["endpoints"] = {
             "ab": self._config.ab_endpoint_name,
@@ -251,7 +249,29 @@ class AttendeeEnvironmentStack(cdk.Stack):
             parameter_name=self._config.workshop_parameter_name,
             description="The workshop's resource names for the labs (read by the notebooks)",
             string_value=self.to_json_string(values),
+            tier=ssm.ParameterTier.STANDARD,
         )
+
+    def _attendee_parameters(self) -> dict[str, ssm.StringParameter]:
+        """Each attendee's own entries, in a parameter that only the attendee's role reads."""
+        parameters = {}
+        for attendee, role in self.attendee_roles.items():
+            # Their jobs and endpoints run as their own role, which can do no more than them.
+            values = {"attendee": attendee, "execution_role_arn": role.role_arn}
+            if self._model_image is not None:
+                # Module 7 pushes the attendee's own build here (in the registry of the shared
+                # model_repository_uri).
+                repository = self._model_image.attendee_repositories[attendee]
+                values["image_repository"] = repository.repository_name
+            parameters[attendee] = ssm.StringParameter(
+                self,
+                f"Attendee-{attendee}-Parameter",
+                parameter_name=self._config.attendee_parameter_name(attendee),
+                description=f"{attendee}'s own resource names for the labs",
+                string_value=self.to_json_string(values),
+                tier=ssm.ParameterTier.STANDARD,
+            )
+        return parameters
 
     # -- what attendees may do -----------------------------------------------------------------
     def _attendee_shared_policies(self) -> list[iam.ManagedPolicy]:
@@ -490,18 +510,19 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ),
             Grant(
                 iam.PolicyStatement(
+                    # The shared parameter alone, by its exact name: not the attendees' own
+                    # parameters under it.
                     sid="ReadWorkshopParameter",
                     actions=["ssm:GetParameter"],
-                    resources=[
-                        self.format_arn(
-                            service="ssm",
-                            resource="parameter",
-                            resource_name=self._config.workshop_parameter_name.lstrip("/"),
-                        )
-                    ],
+                    resources=[self._parameter_arn(self._config.workshop_parameter_name)],
                 )
             ),
         ]
+
+    def _parameter_arn(self, name: str) -> str:
+        # A parameter's ARN is 'parameter' followed by its name, leading slash included
+        # (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html).
+        return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
     def _own_name_pattern(self, attendee: str) -> str:
         """``<prefix>-<attendee>-*``: every SageMaker name the attendee's role may create."""
@@ -1022,6 +1043,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
         own_prefix = self._config.attendee_prefix(attendee)
         return [
             *self._own_workspace_grants(attendee),
+            Grant(
+                iam.PolicyStatement(
+                    sid="ReadOwnParameter",
+                    actions=["ssm:GetParameter"],
+                    resources=[self._parameter_arn(self._config.attendee_parameter_name(attendee))],
+                )
+            ),
             Grant(
                 iam.PolicyStatement(
                     sid="WriteOwnPrefix",

@@ -712,6 +712,16 @@ class WorkshopConfig(_Section):
         return f"/{self.prefix}/workshop"
 
     @property
+    def attendee_parameter_prefix(self) -> str:
+        """Under the workshop parameter's name, one SSM parameter per attendee (their own role,
+        their image repository): the shared one would outgrow SSM's 4 KB at large workshops."""
+        return f"{self.workshop_parameter_name}/attendees/"
+
+    def attendee_parameter_name(self, attendee: str) -> str:
+        """The SSM parameter of ``attendee``'s own entries; only their role may read it."""
+        return f"{self.attendee_parameter_prefix}{attendee}"
+
+    @property
     def tags(self) -> dict[str, str]:
         """Tags on every resource: cost allocation and the janitor's scope both key on them."""
         return {"workshop": self.prefix}

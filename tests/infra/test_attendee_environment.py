@@ -223,8 +223,8 @@ def test_attendee_role_statements_are_exactly_these(three):
         "ReadLabs", "ReadReviewsEtlRuns", "ReviewBankModelPackages",
         "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
         "ReadNetwork",
-        "OwnNotebook", "WriteOwnPrefix", "CreateNotebookLogGroup", "WriteOwnNotebookLogs",
-        "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints", "PassOwnRole",
+        "OwnNotebook", "ReadOwnParameter", "WriteOwnPrefix", "CreateNotebookLogGroup",
+        "WriteOwnNotebookLogs", "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints", "PassOwnRole",
         "ReadOwnRole", "WriteOwnJobLogs", "CreateJobLogGroups", "RegisterOwnScalableTargets",
         "ScaleOwnEndpoints", "OwnTargetTrackingAlarms", "PushAndPullOwnImages",
     }  # fmt: skip
@@ -284,6 +284,11 @@ def test_attendee_role_statements_are_exactly_these(three):
     assert statements["ReadWorkshopParameter"].resources == (
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop",
     )
+    # ada's own settings, from ada's own policy: no other attendee's role names them.
+    assert statements["ReadOwnParameter"].resources == (
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop/attendees/ada",
+    )
+    assert statements["ReadOwnParameter"].policy.startswith("AttendeeadaOwnResources")
     assert statements["UseDataKeyThroughS3"].conditions == {
         "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
     }

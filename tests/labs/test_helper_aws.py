@@ -130,6 +130,53 @@ def test_without_env_json_the_ssm_parameter_is_found_from_a_prefix_with_a_dash(
     assert env.source == "SSM parameter /ml-ws/workshop"
 
 
+def _publish(values: dict, own: dict[str, dict]) -> None:
+    """The stack's parameters: the shared one and each attendee's own under it."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    name = f"/{values['prefix']}/workshop"
+    shared = {**values, "attendee_parameter_prefix": f"{name}/attendees/"}
+    shared.pop("execution_role_arn", None)
+    ssm.put_parameter(Name=name, Value=json.dumps(shared), Type="String")
+    for attendee, entries in own.items():
+        ssm.put_parameter(
+            Name=f"{name}/attendees/{attendee}", Value=json.dumps(entries), Type="String"
+        )
+
+
+def test_the_attendees_own_entries_come_from_their_own_parameter(aws, monkeypatch, tmp_path):
+    """The shared parameter names nothing per attendee (SSM's 4 KB would not hold 100 of
+    them): env.json carries the shared values, the helper adds alice's own from her parameter,
+    presented as before (execution_role_arn, image_repositories)."""
+    own = {"alice": {"attendee": "alice", "execution_role_arn": "arn:aws:iam::1:role/alice",
+                     "image_repository": "mlws-alice-byom"},
+           "bob": {"attendee": "bob", "execution_role_arn": "arn:aws:iam::1:role/bob"}}  # fmt: skip
+    _publish({**ENVIRONMENT, "model_repository_uri": "1.dkr.ecr.eu-west-1.amazonaws.com/m"}, own)
+    shared = boto3.client("ssm", region_name=REGION).get_parameter(Name="/mlws/workshop")
+    env_file = tmp_path / "published.json"
+    env_file.write_text(shared["Parameter"]["Value"])  # what the lifecycle script writes
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    _forget_cached_sessions()
+    env = workshop.environment()
+    assert env.execution_role_arn == "arn:aws:iam::1:role/alice"
+    assert env.image_repositories == {"alice": "mlws-alice-byom"}
+    assert workshop.own_image_repository() == "1.dkr.ecr.eu-west-1.amazonaws.com/mlws-alice-byom"
+
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(tmp_path / "missing.json"))  # SSM alone
+    monkeypatch.setenv("WORKSHOP_NOTEBOOK", "mlws-bob")
+    _forget_cached_sessions()
+    env = workshop.environment()
+    assert (env.attendee, env.execution_role_arn) == ("bob", "arn:aws:iam::1:role/bob")
+    assert env.source == "SSM parameter /mlws/workshop" and env.image_repositories == {}
+
+
+def test_an_unreadable_own_parameter_is_a_clear_error(aws, monkeypatch, tmp_path):
+    _publish(ENVIRONMENT, {})
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(tmp_path / "missing.json"))
+    _forget_cached_sessions()
+    with pytest.raises(RuntimeError, match=r"/mlws/workshop/attendees/alice.*'alice'"):
+        workshop.environment()
+
+
 def test_unique_names_fit_the_limits_and_keep_the_prefix_the_role_checks(aws):
     job = workshop.unique_name("bank-xgb")
     tuning = workshop.unique_name("a-rather-long-hpo-suffix", max_length=32)
