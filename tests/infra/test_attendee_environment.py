@@ -224,7 +224,8 @@ def test_attendee_role_statements_are_exactly_these(three):
         "AttachToWorkshopSubnets", "ShareInterfaceWithSageMaker", "DetachFromWorkshopSubnets",
         "ReadNetwork",
         "OwnNotebook", "ReadOwnParameter", "WriteOwnPrefix", "CreateNotebookLogGroup",
-        "WriteOwnNotebookLogs", "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints", "PassOwnRole",
+        "WriteOwnNotebookLogs", "CreateOwnResources", "OperateOwnJobs", "OperateOwnEndpoints",
+        "PassOwnRole",
         "ReadOwnRole", "WriteOwnJobLogs", "CreateJobLogGroups", "RegisterOwnScalableTargets",
         "ScaleOwnEndpoints", "OwnTargetTrackingAlarms", "PushAndPullOwnImages",
     }  # fmt: skip
