@@ -9,9 +9,10 @@ environment is read once, from the first of:
 2. that SSM parameter itself, found from the notebook's (or Studio user profile's) name
    ``<prefix>-<attendee>``.
 
-That parameter holds what every attendee shares; your own entries (your execution role, your
-image repository) are in your own parameter ``/<prefix>/workshop/attendees/<attendee>``, which
-only your role may read: the helper adds them once it knows who you are.
+That parameter holds what every attendee shares; the attendees' own entries (each one's
+execution role and image repository) are in the parameters it lists as
+``attendee_parameters`` (``/<prefix>/workshop/attendees/<n>``, ten attendees each, so that no
+value outgrows SSM's 4 KB): the helper reads them in at the kernel's first call.
 
 You are the attendee your notebook or Studio user profile is named after (Studio's
 ``/opt/ml/metadata/resource-metadata.json`` names the profile), or whose execution role your
@@ -118,30 +119,31 @@ def environment() -> Environment:
     return _from_values(values, f"SSM parameter {name}")
 
 
-def _with_own_entries(values: Mapping[str, Any], attendee: str) -> Mapping[str, Any]:
-    """The shared values plus the attendee's own parameter (``attendee_parameter_prefix`` +
-    attendee), presented as before the split: ``execution_role_arn`` and
-    ``image_repositories`` for this attendee. Values that already name the attendee's entries
-    (an environment file written by hand or by an older stack) are taken as they are."""
-    parameter_prefix = values.get("attendee_parameter_prefix")
-    if not parameter_prefix or attendee in (values.get("execution_roles") or {}):
+def _with_attendee_entries(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The shared values plus the attendees' entries from the parameters they name
+    (``attendee_parameters``): ``execution_roles`` and ``image_repositories``, attendee → value,
+    as the stack published them in one parameter before they outgrew it."""
+    names = list(values.get("attendee_parameters") or [])
+    if not names:
         return values
-    name = f"{parameter_prefix}{attendee}"
-    ssm = _settings_client("ssm", values.get("region"))
     from botocore.exceptions import BotoCoreError, ClientError
 
-    try:
-        own = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except (ClientError, BotoCoreError) as error:
-        raise RuntimeError(
-            f"cannot read your own settings, SSM parameter {name}, as attendee {attendee!r} "
-            f"({error}); set WORKSHOP_ATTENDEE if that is not you"
-        ) from error
-    merged = dict(values)
-    if own.get("execution_role_arn"):
-        merged["execution_roles"] = {attendee: own["execution_role_arn"]}
-    if own.get("image_repository"):
-        merged["image_repositories"] = {attendee: own["image_repository"]}
+    ssm = _settings_client("ssm", values.get("region"))
+    merged = {**values, "execution_roles": {}, "image_repositories": {}}
+    for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
+        batch = names[start : start + 10]
+        try:
+            answer = ssm.get_parameters(Names=batch)
+        except (ClientError, BotoCoreError) as error:
+            raise RuntimeError(
+                f"cannot read the attendees' SSM parameters {batch}: {error}"
+            ) from error
+        if answer.get("InvalidParameters"):
+            raise RuntimeError(f"no SSM parameters {answer['InvalidParameters']} (redeployed?)")
+        for parameter in answer["Parameters"]:
+            part = json.loads(parameter["Value"])
+            for key in ("execution_roles", "image_repositories"):
+                merged[key].update(part.get(key) or {})
     return merged
 
 
@@ -159,9 +161,9 @@ def _own_role(values: Mapping[str, Any], attendee: str) -> str | None:
 
 
 def _from_values(values: Mapping[str, Any], source: str) -> Environment:
+    values = _with_attendee_entries(values)
     prefix = values["prefix"]
     attendee = values.get("attendee") or _attendee_from_notebook(prefix, values)
-    values = _with_own_entries(values, attendee)
     return Environment(
         prefix=prefix,
         region=values["region"],
@@ -206,33 +208,12 @@ def _notebook_name() -> str | None:
 
 def _attendee_by_role(values: Mapping[str, Any]) -> str | None:
     """In a Studio space whose metadata leaves the profile out, the space runs as its owner's
-    execution role, one per attendee: an environment's ``execution_roles`` names whose."""
+    execution role, one per attendee: the environment's ``execution_roles`` names whose."""
     role = _resource_metadata().get("ExecutionRoleArn")
     if not role:
         return None
     owners = [a for a, arn in (values.get("execution_roles") or {}).items() if arn == role]
     return owners[0] if len(owners) == 1 else None
-
-
-def _space_owner(values: Mapping[str, Any]) -> str | None:
-    """In a Studio space whose metadata leaves the profile out: the private space's owner, a
-    user profile named ``<prefix>-<attendee>`` (DescribeSpace's
-    ``OwnershipSettings.OwnerUserProfileName``,
-    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeSpace.html; the
-    attendee's role may describe the domain's spaces)."""
-    metadata = _resource_metadata()
-    if not (metadata.get("DomainId") and metadata.get("SpaceName")):
-        return None
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    sagemaker = _settings_client("sagemaker", values.get("region"))
-    try:
-        space = sagemaker.describe_space(
-            DomainId=metadata["DomainId"], SpaceName=metadata["SpaceName"]
-        )
-    except (ClientError, BotoCoreError):
-        return None
-    return (space.get("OwnershipSettings") or {}).get("OwnerUserProfileName")
 
 
 def _attendee_from_notebook(prefix: str, values: Mapping[str, Any] | None = None) -> str:
@@ -245,9 +226,6 @@ def _attendee_from_notebook(prefix: str, values: Mapping[str, Any] | None = None
     by_role = _attendee_by_role(values or {})
     if by_role:
         return by_role
-    owner = _space_owner(values or {}) or ""
-    if owner.startswith(f"{prefix}-"):
-        return owner[len(prefix) + 1 :]
     raise RuntimeError(
         "cannot tell which attendee this is: set WORKSHOP_ATTENDEE (the notebook or Studio "
         f"profile is named {name or '(unknown)'}, not {prefix}-<attendee>)"

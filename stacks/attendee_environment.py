@@ -54,6 +54,10 @@ NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 # SageMaker resource types attendees create from the labs, by the ARN's resource-type segment.
 JOB_TYPES = ("training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job")
 HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
+# The attendees' own entries per SSM parameter: at the longest names (a 12-digit account, generated
+# role and repository names at their longest) ten fit a standard parameter's 4 KB with room
+# (tests/contracts/test_policy_limits.py measures it); 100 attendees take 10 parameters.
+ATTENDEES_PER_PARAMETER = 10
 # What pulling a private image takes (SageMaker pulls with the model's or job's execution role).
 PULL_IMAGE = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
@@ -213,7 +217,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
     # -- the labs' configuration, one place ----------------------------------------------------
     def _workshop_parameter(self) -> ssm.StringParameter:
         """What the labs need to find the workshop's resources, read into each notebook: one
-        parameter for what every attendee shares, and one per attendee
+        parameter for what every attendee shares, and the attendees' own entries in a few more
         (:meth:`_attendee_parameters`). A standard parameter's value holds at most 4 KB
         ("Standard parameters have a value limit of 4 KB", PutParameter's ``Value``,
         https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html;
@@ -230,9 +234,11 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "glue_database": self._config.glue_database_name,
             # Module 4 shows the deploy's run of the reviews ETL (GetJobRuns) by this name.
             "glue_jobs": {"reviews_etl": self._data_lake.reviews_etl_job.name},
-            # Where each attendee's own entries are: <this>/<attendee> (the labs' helper
-            # reads its attendee's, the only one its role may read).
-            "attendee_parameter_prefix": self._config.attendee_parameter_prefix,
+            # Where the attendees' own entries are (the labs' helper merges them in).
+            "attendee_parameters": [
+                self._config.attendee_parameter_name(part)
+                for part in range(1, len(self._attendee_groups()) + 1)
+            ],
             "tags": self._config.tags,
         }
         if self._model_image is not None:
@@ -252,24 +258,41 @@ class AttendeeEnvironmentStack(cdk.Stack):
             tier=ssm.ParameterTier.STANDARD,
         )
 
-    def _attendee_parameters(self) -> dict[str, ssm.StringParameter]:
-        """Each attendee's own entries, in a parameter that only the attendee's role reads."""
-        parameters = {}
-        for attendee, role in self.attendee_roles.items():
+    def _attendee_groups(self) -> list[list[str]]:
+        """Attendees in the order of the config, ATTENDEES_PER_PARAMETER at a time."""
+        names = self._config.attendee_names
+        step = ATTENDEES_PER_PARAMETER
+        return [names[i : i + step] for i in range(0, len(names), step)]
+
+    def _attendee_parameters(self) -> list[ssm.StringParameter]:
+        """The attendees' own entries, as before in one map per kind (``execution_roles``,
+        ``image_repositories``), split over ``/<prefix>/workshop/attendees/<n>`` parameters of
+        ATTENDEES_PER_PARAMETER attendees each. Not one parameter per attendee: 100 more
+        resources would take this stack past CloudFormation's 500 at the config's 100
+        attendees (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+        Every attendee reads them all, as they read the one parameter before: role ARNs and
+        repository names are names, not rights (tests/contracts/test_attendee_isolation.py)."""
+        parameters = []
+        for part, attendees in enumerate(self._attendee_groups(), start=1):
             # Their jobs and endpoints run as their own role, which can do no more than them.
-            values = {"attendee": attendee, "execution_role_arn": role.role_arn}
+            values = {"execution_roles": {a: self.attendee_roles[a].role_arn for a in attendees}}
             if self._model_image is not None:
-                # Module 7 pushes the attendee's own build here (in the registry of the shared
-                # model_repository_uri).
-                repository = self._model_image.attendee_repositories[attendee]
-                values["image_repository"] = repository.repository_name
-            parameters[attendee] = ssm.StringParameter(
-                self,
-                f"Attendee-{attendee}-Parameter",
-                parameter_name=self._config.attendee_parameter_name(attendee),
-                description=f"{attendee}'s own resource names for the labs",
-                string_value=self.to_json_string(values),
-                tier=ssm.ParameterTier.STANDARD,
+                # Module 7 pushes each attendee's own build here (one repository per attendee,
+                # in the registry of the shared model_repository_uri).
+                repositories = self._model_image.attendee_repositories
+                values["image_repositories"] = {
+                    a: repositories[a].repository_name for a in attendees
+                }
+            parameters.append(
+                ssm.StringParameter(
+                    self,
+                    f"AttendeesParameter{part}",
+                    parameter_name=self._config.attendee_parameter_name(part),
+                    description=f"Attendees {attendees[0]} to {attendees[-1]}: their own "
+                    "resource names for the labs",
+                    string_value=self.to_json_string(values),
+                    tier=ssm.ParameterTier.STANDARD,
+                )
             )
         return parameters
 
@@ -510,12 +533,17 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ),
             Grant(
                 iam.PolicyStatement(
-                    # The shared parameter alone, by its exact name: not the attendees' own
-                    # parameters under it.
+                    # The labs' parameters by name: the shared one and the attendees' parts
+                    # (the helper reads the parts in one GetParameters call).
                     sid="ReadWorkshopParameter",
-                    actions=["ssm:GetParameter"],
-                    resources=[self._parameter_arn(self._config.workshop_parameter_name)],
-                )
+                    actions=["ssm:GetParameter", "ssm:GetParameters"],
+                    resources=[
+                        self._parameter_arn(self._config.workshop_parameter_name),
+                        self._parameter_arn(self._config.attendee_parameter_name("*")),
+                    ],
+                ),
+                "The attendees' parameters are numbered parts under one path, as many as the "
+                "workshop's attendees need; each holds names only (roles, repositories).",
             ),
         ]
 
@@ -1043,13 +1071,6 @@ class AttendeeEnvironmentStack(cdk.Stack):
         own_prefix = self._config.attendee_prefix(attendee)
         return [
             *self._own_workspace_grants(attendee),
-            Grant(
-                iam.PolicyStatement(
-                    sid="ReadOwnParameter",
-                    actions=["ssm:GetParameter"],
-                    resources=[self._parameter_arn(self._config.attendee_parameter_name(attendee))],
-                )
-            ),
             Grant(
                 iam.PolicyStatement(
                     sid="WriteOwnPrefix",

@@ -711,15 +711,11 @@ class WorkshopConfig(_Section):
         """The SSM parameter holding the names the labs need (written into each notebook)."""
         return f"/{self.prefix}/workshop"
 
-    @property
-    def attendee_parameter_prefix(self) -> str:
-        """Under the workshop parameter's name, one SSM parameter per attendee (their own role,
-        their image repository): the shared one would outgrow SSM's 4 KB at large workshops."""
-        return f"{self.workshop_parameter_name}/attendees/"
-
-    def attendee_parameter_name(self, attendee: str) -> str:
-        """The SSM parameter of ``attendee``'s own entries; only their role may read it."""
-        return f"{self.attendee_parameter_prefix}{attendee}"
+    def attendee_parameter_name(self, part: int | str) -> str:
+        """The n-th SSM parameter of the attendees' own entries (their role, their image
+        repository), under the workshop parameter's name: one parameter would outgrow SSM's
+        4 KB at large workshops."""
+        return f"{self.workshop_parameter_name}/attendees/{part}"
 
     @property
     def tags(self) -> dict[str, str]:

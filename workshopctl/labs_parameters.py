@@ -1,7 +1,7 @@
 """The labs' SSM parameters as the cloud assembly deploys them: one shared by every attendee
-(``/<prefix>/workshop``) and one per attendee under the shared one's
-``attendee_parameter_prefix`` (their own execution role and image repository). Read from
-``cdk.out``, never re-derived from the config."""
+(``/<prefix>/workshop``) and the attendees' own entries in the parts it lists as
+``attendee_parameters`` (each a map per kind: ``execution_roles``, ``image_repositories``).
+Read from ``cdk.out``, never re-derived from the config."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ from typing import Any
 
 from workshopctl.cloud_assembly import CloudAssembly, Resource
 
-# The shared parameter names where each attendee's own one is; only it has this key.
-ATTENDEE_PARAMETER_PREFIX = "attendee_parameter_prefix"
+# Only the shared parameter has this key: the names of the attendees' parts.
+ATTENDEE_PARAMETERS = "attendee_parameters"
 
 
 def shared_parameter(assembly: CloudAssembly) -> Resource:
     """The one parameter every attendee reads (what the lifecycle scripts write to env.json)."""
     found = [
-        p
-        for p in assembly.resources("AWS::SSM::Parameter")
-        if ATTENDEE_PARAMETER_PREFIX in _value(p)
+        parameter
+        for parameter in assembly.resources("AWS::SSM::Parameter")
+        if ATTENDEE_PARAMETERS in _value(parameter)
     ]
     if len(found) != 1:
         raise LookupError(
-            f"expected one labs parameter holding {ATTENDEE_PARAMETER_PREFIX!r}, found "
+            f"expected one labs parameter holding {ATTENDEE_PARAMETERS!r}, found "
             f"{[p.name for p in found] or 'none'}"
         )
     return found[0]
@@ -34,25 +34,35 @@ def shared_values(assembly: CloudAssembly) -> dict[str, Any]:
     return _value(shared_parameter(assembly))
 
 
-def attendee_parameters(assembly: CloudAssembly) -> dict[str, Resource]:
-    """Attendee → their own parameter, in the order the template lists them."""
-    prefix = shared_values(assembly)[ATTENDEE_PARAMETER_PREFIX]
-    return {
-        parameter.name.removeprefix(prefix): parameter
-        for parameter in assembly.resources("AWS::SSM::Parameter")
-        if parameter.name.startswith(prefix)
-    }
+def attendee_parameters(assembly: CloudAssembly) -> list[Resource]:
+    """The parts the shared parameter lists, in its order."""
+    names = shared_values(assembly)[ATTENDEE_PARAMETERS]
+    by_name = {p.name: p for p in assembly.resources("AWS::SSM::Parameter")}
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise LookupError(f"the shared labs parameter lists {missing}, which no template makes")
+    return [by_name[name] for name in names]
 
 
 def attendee_values(assembly: CloudAssembly) -> dict[str, dict[str, Any]]:
-    """Attendee → their own values (``execution_role_arn``, ``image_repository``, ...)."""
-    return {attendee: _value(p) for attendee, p in attendee_parameters(assembly).items()}
+    """Attendee → their own entries: ``execution_role_arn`` and, with a model image,
+    ``image_repository``."""
+    found: dict[str, dict[str, Any]] = {}
+    for parameter in attendee_parameters(assembly):
+        part = _value(parameter)
+        for attendee, role in part.get("execution_roles", {}).items():
+            found.setdefault(attendee, {})["execution_role_arn"] = role
+        for attendee, repository in part.get("image_repositories", {}).items():
+            found.setdefault(attendee, {})["image_repository"] = repository
+    return found
 
 
 def attendee_by_role(assembly: CloudAssembly, role_arn: str) -> str:
     """The attendee whose own execution role is ``role_arn``."""
     owners = [
-        a for a, v in attendee_values(assembly).items() if v["execution_role_arn"] == role_arn
+        attendee
+        for attendee, own in attendee_values(assembly).items()
+        if own.get("execution_role_arn") == role_arn
     ]
     if len(owners) != 1:
         raise LookupError(f"{len(owners)} attendees run as {role_arn}: {owners}")

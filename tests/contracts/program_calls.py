@@ -38,9 +38,6 @@ class Program:
     # (action, resource) pairs a call implies, e.g. iam:PassRole for CreateModel's role.
     implied: tuple[tuple[str, str], ...] = ()
     versioned_deletes: bool = False  # DeleteObjects with VersionId (s3:DeleteObjectVersion)
-    # Actions the code makes only in another environment than this deployment's (the labs'
-    # helper asks Studio for a space's owner only in a Studio space).
-    not_made: tuple[str, ...] = ()
 
 
 def census_namespace() -> str:
@@ -299,7 +296,6 @@ def _labs_helper(deployed: Deployed) -> Program:
     own = f"{config.prefix}-{attendee}-bank-xgb-1"
     curated = deployed.bucket("CuratedBucket")
     repositories = list(assembly.resources("AWS::ECR::Repository"))
-    domain = next(assembly.resources("AWS::SageMaker::Domain"), None)
     return Program(
         "labs helper",
         (PROJECT_ROOT / "labs" / "workshop.py",),
@@ -322,12 +318,8 @@ def _labs_helper(deployed: Deployed) -> Program:
             "WorkGroupName": config.athena_workgroup_name,
             "DatabaseName": config.glue_database_name,
             "TableName": "bank_marketing",
-            # The shared parameter; the attendee's own: test_attendee_isolation.py.
             "ParameterNameWithoutLeadingSlash": config.workshop_parameter_name.lstrip("/"),
             "RepositoryName": repositories[0].name if repositories else "none",
-            # Studio: the attendee's private space (the helper asks for its owner).
-            "DomainId": domain.name if domain else "none",
-            "SpaceName": f"{config.prefix}-{attendee}-space",
             # training_log(): the training job's log streams, one per instance.
             "LogGroupName": "/aws/sagemaker/TrainingJobs",
             "LogStreamName": f"{own}/algo-1-1700000000",
@@ -363,7 +355,6 @@ def _labs_helper(deployed: Deployed) -> Program:
             "application-autoscaling:PutScalingPolicy",
         ),
         implied=(("iam:PassRole", role.arn),),
-        not_made=() if domain else ("sagemaker:DescribeSpace",),
     )
 
 

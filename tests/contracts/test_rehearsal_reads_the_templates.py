@@ -49,9 +49,10 @@ def test_the_first_attendee_is_the_first_notebook_of_the_templates(ml_ws, labs_e
     notebooks = sorted(ml_ws.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
     assert [n.name for n in notebooks] == ["ml-ws-ada", "ml-ws-grace"]
     assert labs_environment["attendee"] == "ada"
-    own = attendee_values(ml_ws)["ada"]  # read from ada's own parameter, not the shared one
-    assert labs_environment["execution_role_arn"] == own["execution_role_arn"]
-    assert labs_environment["image_repositories"] == {"ada": own["image_repository"]}
+    own = attendee_values(ml_ws)  # from the attendees' parameters, not the shared one
+    assert labs_environment["execution_role_arn"] == own["ada"]["execution_role_arn"]
+    repositories = {attendee: entries["image_repository"] for attendee, entries in own.items()}
+    assert labs_environment["image_repositories"] == repositories
 
 
 def test_the_rehearsal_expects_the_deployed_ab_weights(ml_ws, labs_environment):

@@ -130,27 +130,31 @@ def test_without_env_json_the_ssm_parameter_is_found_from_a_prefix_with_a_dash(
     assert env.source == "SSM parameter /ml-ws/workshop"
 
 
-def _publish(values: dict, own: dict[str, dict]) -> None:
-    """The stack's parameters: the shared one and each attendee's own under it."""
+def _publish(values: dict, parts: list[dict]) -> None:
+    """The stack's parameters: the shared one and the attendees' parts it lists."""
     ssm = boto3.client("ssm", region_name=REGION)
     name = f"/{values['prefix']}/workshop"
-    shared = {**values, "attendee_parameter_prefix": f"{name}/attendees/"}
+    names = [f"{name}/attendees/{n}" for n in range(1, len(parts) + 1)]
+    shared = {**values, "attendee_parameters": names}
     shared.pop("execution_role_arn", None)
     ssm.put_parameter(Name=name, Value=json.dumps(shared), Type="String")
-    for attendee, entries in own.items():
-        ssm.put_parameter(
-            Name=f"{name}/attendees/{attendee}", Value=json.dumps(entries), Type="String"
-        )
+    for part_name, part in zip(names, parts, strict=True):
+        ssm.put_parameter(Name=part_name, Value=json.dumps(part), Type="String")
 
 
-def test_the_attendees_own_entries_come_from_their_own_parameter(aws, monkeypatch, tmp_path):
+def test_the_attendees_entries_come_from_the_parts_the_shared_parameter_lists(
+    aws, monkeypatch, tmp_path
+):
     """The shared parameter names nothing per attendee (SSM's 4 KB would not hold 100 of
-    them): env.json carries the shared values, the helper adds alice's own from her parameter,
-    presented as before (execution_role_arn, image_repositories)."""
-    own = {"alice": {"attendee": "alice", "execution_role_arn": "arn:aws:iam::1:role/alice",
-                     "image_repository": "mlws-alice-byom"},
-           "bob": {"attendee": "bob", "execution_role_arn": "arn:aws:iam::1:role/bob"}}  # fmt: skip
-    _publish({**ENVIRONMENT, "model_repository_uri": "1.dkr.ecr.eu-west-1.amazonaws.com/m"}, own)
+    them): env.json carries the shared values, the helper reads in the parts, here eleven
+    (two GetParameters calls), and presents them as before."""
+    parts = [
+        {"execution_roles": {f"a{n}": f"arn:aws:iam::1:role/a{n}"},
+         "image_repositories": {f"a{n}": f"mlws-a{n}-byom"}}
+        for n in range(10)
+    ] + [{"execution_roles": {"alice": "arn:aws:iam::1:role/alice"},
+          "image_repositories": {"alice": "mlws-alice-byom"}}]  # fmt: skip
+    _publish({**ENVIRONMENT, "model_repository_uri": "1.dkr.ecr.eu-west-1.amazonaws.com/m"}, parts)
     shared = boto3.client("ssm", region_name=REGION).get_parameter(Name="/mlws/workshop")
     env_file = tmp_path / "published.json"
     env_file.write_text(shared["Parameter"]["Value"])  # what the lifecycle script writes
@@ -158,22 +162,25 @@ def test_the_attendees_own_entries_come_from_their_own_parameter(aws, monkeypatc
     _forget_cached_sessions()
     env = workshop.environment()
     assert env.execution_role_arn == "arn:aws:iam::1:role/alice"
-    assert env.image_repositories == {"alice": "mlws-alice-byom"}
+    assert len(env.image_repositories) == 11
     assert workshop.own_image_repository() == "1.dkr.ecr.eu-west-1.amazonaws.com/mlws-alice-byom"
 
     monkeypatch.setenv("WORKSHOP_ENV_FILE", str(tmp_path / "missing.json"))  # SSM alone
-    monkeypatch.setenv("WORKSHOP_NOTEBOOK", "mlws-bob")
+    monkeypatch.setenv("WORKSHOP_NOTEBOOK", "mlws-a3")
     _forget_cached_sessions()
     env = workshop.environment()
-    assert (env.attendee, env.execution_role_arn) == ("bob", "arn:aws:iam::1:role/bob")
-    assert env.source == "SSM parameter /mlws/workshop" and env.image_repositories == {}
+    assert (env.attendee, env.execution_role_arn) == ("a3", "arn:aws:iam::1:role/a3")
+    assert env.source == "SSM parameter /mlws/workshop"
 
 
-def test_an_unreadable_own_parameter_is_a_clear_error(aws, monkeypatch, tmp_path):
-    _publish(ENVIRONMENT, {})
-    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(tmp_path / "missing.json"))
+def test_a_missing_attendees_parameter_is_a_clear_error(aws, monkeypatch, tmp_path):
+    env_file = tmp_path / "published.json"
+    env_file.write_text(
+        json.dumps({**ENVIRONMENT, "attendee_parameters": ["/mlws/workshop/attendees/1"]})
+    )
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
     _forget_cached_sessions()
-    with pytest.raises(RuntimeError, match=r"/mlws/workshop/attendees/alice.*'alice'"):
+    with pytest.raises(RuntimeError, match=r"/mlws/workshop/attendees/1"):
         workshop.environment()
 
 

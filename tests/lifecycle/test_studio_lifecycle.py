@@ -15,7 +15,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from moto import mock_aws
 
 from notebook_lifecycle.render import CONTENT_LIMIT, encoded_length, render_studio_jupyterlab
@@ -34,7 +33,7 @@ PUBLISHED = {
     "curated_bucket": "curated",
     "athena_workgroup": "mlws-workgroup",
     "glue_database": "mlws_datalake",
-    "attendee_parameter_prefix": f"{PARAMETER}/attendees/",
+    "attendee_parameters": [f"{PARAMETER}/attendees/1"],
     "tags": {"workshop": "mlws"},
 }
 
@@ -118,74 +117,40 @@ def test_a_missing_archive_or_parameter_never_fails_the_apps_start(tmp_path: Pat
 
 
 # -- the labs' helper in the space -------------------------------------------------------------
-SPACE_OWNERS: dict[str, str] = {}  # space name -> owner profile, as DescribeSpace answers
-
-
 @pytest.fixture
 def helper(space: Sandbox, monkeypatch: pytest.MonkeyPatch):
-    """The helper in the space, its AWS calls answered as AWS would: each attendee's own SSM
-    parameter (moto), and DescribeSpace with the space's owner (a Stubber: moto has no
-    spaces)."""
     start(space)
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "labs"))
     import workshop
 
     for name in ("WORKSHOP_ATTENDEE", "WORKSHOP_NOTEBOOK", "WORKSHOP_SSM_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("WORKSHOP_ENV_FILE", str(space.env_file))
     monkeypatch.setattr(workshop, "NOTEBOOK_METADATA", space.metadata_file)
-    monkeypatch.setattr(workshop, "_settings_client", _settings_client)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
     workshop.environment.cache_clear()
-    with mock_aws():
-        ssm = boto3.client("ssm", region_name=PUBLISHED["region"])
-        for attendee, role in ROLES.items():
-            own = {"attendee": attendee, "execution_role_arn": role}
-            name = f"{PUBLISHED['attendee_parameter_prefix']}{attendee}"
-            ssm.put_parameter(Name=name, Value=json.dumps(own), Type="String")
+    with mock_aws():  # the attendees' part, which the helper reads in at its first call
+        boto3.client("ssm", region_name=PUBLISHED["region"]).put_parameter(
+            Name=PUBLISHED["attendee_parameters"][0],
+            Value=json.dumps({"execution_roles": ROLES}),
+            Type="String",
+        )
         yield workshop
     workshop.environment.cache_clear()
-    SPACE_OWNERS.clear()
-
-
-def _settings_client(service: str, region: str | None = None):
-    client = boto3.client(service, region_name=region)
-    if service != "sagemaker":
-        return client
-    stubber = Stubber(client)
-    for space, owner in SPACE_OWNERS.items():
-        stubber.add_response(
-            "describe_space",
-            {"SpaceName": space, "OwnershipSettings": {"OwnerUserProfileName": owner}},
-            {"DomainId": "d-abc123", "SpaceName": space},
-        )
-    if not SPACE_OWNERS:
-        stubber.add_client_error("describe_space", "ResourceNotFound")
-    stubber.activate()
-    return client
 
 
 def test_the_helper_finds_the_attendee_from_the_studio_user_profile(helper, space) -> None:
     env = helper.environment()
     assert env.attendee == "ada"
-    assert env.execution_role_arn == ROLES["ada"]  # from ada's own parameter
+    assert env.execution_role_arn == ROLES["ada"]
 
 
-def test_without_a_profile_name_the_spaces_owner_names_the_attendee(helper, space) -> None:
+def test_without_a_profile_name_the_spaces_execution_role_names_the_attendee(helper, space) -> None:
     space.metadata_file.write_text(json.dumps(studio_metadata("", ROLES["grace"])))
-    SPACE_OWNERS["my-space"] = "mlws-grace"
     env = helper.environment()
     assert env.attendee == "grace"
     assert env.execution_role_arn == ROLES["grace"]
-
-
-def test_an_environment_naming_every_role_still_finds_the_attendee_by_role(helper, space) -> None:
-    """An env.json written from a stack that published every attendee's role in one place."""
-    space.env_file.write_text(json.dumps({**PUBLISHED, "execution_roles": ROLES}))
-    space.metadata_file.write_text(json.dumps(studio_metadata("", ROLES["grace"])))
-    env = helper.environment()
-    assert (env.attendee, env.execution_role_arn) == ("grace", ROLES["grace"])
 
 
 def test_an_unknown_studio_user_is_a_clear_error(helper, space) -> None:
