@@ -548,8 +548,8 @@ class AttendeeEnvironmentStack(cdk.Stack):
         ]
 
     def _parameter_arn(self, name: str) -> str:
-        # A parameter's ARN is 'parameter' followed by its name, leading slash included
-        # (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html).
+        # A hierarchical parameter's ARN is 'parameter' followed by its name ('/a/b' gives
+        # 'parameter/a/b': https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html).
         return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
     def _own_name_pattern(self, attendee: str) -> str:
