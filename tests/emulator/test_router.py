@@ -114,6 +114,20 @@ def test_a_request_naming_its_resource_by_arn_is_checked_on_that_resource_only()
     assert len(resources("logs:ListTagsForResource", unnamed, "123456789012")) == 6
 
 
+def test_get_parameters_is_checked_on_every_parameter_it_names():
+    """The labs' helper reads the attendees' parameter parts in one GetParameters call."""
+    from workshopctl.emulator.gate import resources
+    from workshopctl.emulator.wire import Call
+
+    names = ["/mlws/workshop/attendees/1", "/mlws/workshop/attendees/2"]
+    call = Call("ssm", "GetParameters", {"Names": names}, None, "eu-west-1", "POST", "/", {})
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/mlws/workshop/attendees"
+    assert resources("ssm:GetParameters", call, "123456789012") == [
+        (f"{arn}/1", False),
+        (f"{arn}/2", False),
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "operation"),
     [({}, "DeleteObject"), ({"uploadId": "u-1"}, "AbortMultipartUpload")],
