@@ -9,6 +9,11 @@ environment is read once, from the first of:
 2. that SSM parameter itself, found from the notebook's (or Studio user profile's) name
    ``<prefix>-<attendee>``.
 
+That parameter holds what every attendee shares; the attendees' own entries (each one's
+execution role and image repository) are in the parameters it lists as
+``attendee_parameters`` (``/<prefix>/workshop/attendees/<n>``, ten attendees each, so that no
+value outgrows SSM's 4 KB): the helper reads them in at the kernel's first call.
+
 You are the attendee your notebook or Studio user profile is named after (Studio's
 ``/opt/ml/metadata/resource-metadata.json`` names the profile), or whose execution role your
 Studio space runs as.
@@ -114,6 +119,41 @@ def environment() -> Environment:
     return _from_values(values, f"SSM parameter {name}")
 
 
+def _with_attendee_entries(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The shared values plus the attendees' entries from the parameters they name
+    (``attendee_parameters``): ``execution_roles`` and ``image_repositories``, attendee → value,
+    as the stack published them in one parameter before they outgrew it."""
+    names = list(values.get("attendee_parameters") or [])
+    if not names:
+        return values
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    ssm = _settings_client("ssm", values.get("region"))
+    merged = {**values, "execution_roles": {}, "image_repositories": {}}
+    for start in range(0, len(names), 10):  # GetParameters takes at most 10 names
+        batch = names[start : start + 10]
+        try:
+            answer = ssm.get_parameters(Names=batch)
+        except (ClientError, BotoCoreError) as error:
+            raise RuntimeError(
+                f"cannot read the attendees' SSM parameters {batch}: {error}"
+            ) from error
+        if answer.get("InvalidParameters"):
+            raise RuntimeError(f"no SSM parameters {answer['InvalidParameters']} (redeployed?)")
+        for parameter in answer["Parameters"]:
+            part = json.loads(parameter["Value"])
+            for key in ("execution_roles", "image_repositories"):
+                merged[key].update(part.get(key) or {})
+    return merged
+
+
+def _settings_client(service: str, region: str | None = None):
+    """A client for reading the settings, before the environment (and its region) is known."""
+    import boto3
+
+    return boto3.client(service, region_name=region) if region else boto3.client(service)
+
+
 def _own_role(values: Mapping[str, Any], attendee: str) -> str | None:
     """Your jobs and endpoints run as your own role (the stack publishes one per attendee)."""
     roles = values.get("execution_roles") or {}
@@ -121,6 +161,7 @@ def _own_role(values: Mapping[str, Any], attendee: str) -> str | None:
 
 
 def _from_values(values: Mapping[str, Any], source: str) -> Environment:
+    values = _with_attendee_entries(values)
     prefix = values["prefix"]
     attendee = values.get("attendee") or _attendee_from_notebook(prefix, values)
     return Environment(

@@ -54,6 +54,10 @@ NOTEBOOK_LOG_GROUP = "/aws/sagemaker/NotebookInstances"
 # SageMaker resource types attendees create from the labs, by the ARN's resource-type segment.
 JOB_TYPES = ("training-job", "hyper-parameter-tuning-job", "processing-job", "transform-job")
 HOSTING_TYPES = ("model", "endpoint-config", "endpoint")
+# The attendees' own entries per SSM parameter: at the longest names (a 12-digit account, generated
+# role and repository names at their longest) ten fit a standard parameter's 4 KB with room
+# (tests/contracts/test_policy_limits.py measures it); 100 attendees take 10 parameters.
+ATTENDEES_PER_PARAMETER = 10
 # What pulling a private image takes (SageMaker pulls with the model's or job's execution role).
 PULL_IMAGE = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
@@ -107,6 +111,7 @@ class AttendeeEnvironmentStack(cdk.Stack):
             else:
                 self.notebooks[attendee] = self._notebook(attendee, role, policies)
         self.workshop_parameter = self._workshop_parameter()
+        self.attendee_parameters = self._attendee_parameters()
         # Other stacks' policies name the domain's members: a named export keeps the ids of
         # their wildcard findings known before synthesis (see nag.acknowledge_wildcards).
         self.studio_domain_id = (
@@ -211,7 +216,13 @@ class AttendeeEnvironmentStack(cdk.Stack):
 
     # -- the labs' configuration, one place ----------------------------------------------------
     def _workshop_parameter(self) -> ssm.StringParameter:
-        """What the labs need to find the workshop's resources, read into each notebook."""
+        """What the labs need to find the workshop's resources, read into each notebook: one
+        parameter for what every attendee shares, and the attendees' own entries in a few more
+        (:meth:`_attendee_parameters`). A standard parameter's value holds at most 4 KB
+        ("Standard parameters have a value limit of 4 KB", PutParameter's ``Value``,
+        https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html;
+        tiers: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html):
+        the shared one names nothing per attendee, so it does not grow with the workshop."""
         values = {
             "prefix": self._config.prefix,
             "region": cdk.Aws.REGION,
@@ -223,23 +234,16 @@ class AttendeeEnvironmentStack(cdk.Stack):
             "glue_database": self._config.glue_database_name,
             # Module 4 shows the deploy's run of the reviews ETL (GetJobRuns) by this name.
             "glue_jobs": {"reviews_etl": self._data_lake.reviews_etl_job.name},
-            # Each attendee's jobs and endpoints run as the attendee's own role, which can do
-            # no more than the attendee: the labs pick their entry by attendee.
-            "execution_roles": {
-                attendee: role.role_arn for attendee, role in self.attendee_roles.items()
-            },
+            # Where the attendees' own entries are (the labs' helper merges them in).
+            "attendee_parameters": [
+                self._config.attendee_parameter_name(part)
+                for part in range(1, len(self._attendee_groups()) + 1)
+            ],
             "tags": self._config.tags,
         }
         if self._model_image is not None:
             values["model_repository_uri"] = self._model_image.repository.repository_uri
             values["byom_image_uri"] = self._model_image.image_uri
-            # Module 7 pushes each attendee's own build here (one repository per attendee, in
-            # the registry of model_repository_uri): names only, as the parameter's value must
-            # stay within SSM's 4 KB for a standard parameter.
-            values["image_repositories"] = {
-                attendee: repository.repository_name
-                for attendee, repository in self._model_image.attendee_repositories.items()
-            }
         values["instance_types"] = self._config.instance_types.model_dump()
         values["endpoints"] = {
             "ab": self._config.ab_endpoint_name,
@@ -251,7 +255,46 @@ class AttendeeEnvironmentStack(cdk.Stack):
             parameter_name=self._config.workshop_parameter_name,
             description="The workshop's resource names for the labs (read by the notebooks)",
             string_value=self.to_json_string(values),
+            tier=ssm.ParameterTier.STANDARD,
         )
+
+    def _attendee_groups(self) -> list[list[str]]:
+        """Attendees in the order of the config, ATTENDEES_PER_PARAMETER at a time."""
+        names = self._config.attendee_names
+        step = ATTENDEES_PER_PARAMETER
+        return [names[i : i + step] for i in range(0, len(names), step)]
+
+    def _attendee_parameters(self) -> list[ssm.StringParameter]:
+        """The attendees' own entries, as before in one map per kind (``execution_roles``,
+        ``image_repositories``), split over ``/<prefix>/workshop/attendees/<n>`` parameters of
+        ATTENDEES_PER_PARAMETER attendees each. Not one parameter per attendee: 100 more
+        resources would take this stack past CloudFormation's 500 at the config's 100
+        attendees (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+        Every attendee reads them all, as they read the one parameter before: role ARNs and
+        repository names are names, not rights (tests/contracts/test_attendee_isolation.py)."""
+        parameters = []
+        for part, attendees in enumerate(self._attendee_groups(), start=1):
+            # Their jobs and endpoints run as their own role, which can do no more than them.
+            values = {"execution_roles": {a: self.attendee_roles[a].role_arn for a in attendees}}
+            if self._model_image is not None:
+                # Module 7 pushes each attendee's own build here (one repository per attendee,
+                # in the registry of the shared model_repository_uri).
+                repositories = self._model_image.attendee_repositories
+                values["image_repositories"] = {
+                    a: repositories[a].repository_name for a in attendees
+                }
+            parameters.append(
+                ssm.StringParameter(
+                    self,
+                    f"AttendeesParameter{part}",
+                    parameter_name=self._config.attendee_parameter_name(part),
+                    description=f"Attendees {attendees[0]} to {attendees[-1]}: their own "
+                    "resource names for the labs",
+                    string_value=self.to_json_string(values),
+                    tier=ssm.ParameterTier.STANDARD,
+                )
+            )
+        return parameters
 
     # -- what attendees may do -----------------------------------------------------------------
     def _attendee_shared_policies(self) -> list[iam.ManagedPolicy]:
@@ -510,18 +553,24 @@ class AttendeeEnvironmentStack(cdk.Stack):
             ),
             Grant(
                 iam.PolicyStatement(
+                    # The labs' parameters by name: the shared one and the attendees' parts
+                    # (the helper reads the parts in one GetParameters call).
                     sid="ReadWorkshopParameter",
-                    actions=["ssm:GetParameter"],
+                    actions=["ssm:GetParameter", "ssm:GetParameters"],
                     resources=[
-                        self.format_arn(
-                            service="ssm",
-                            resource="parameter",
-                            resource_name=self._config.workshop_parameter_name.lstrip("/"),
-                        )
+                        self._parameter_arn(self._config.workshop_parameter_name),
+                        self._parameter_arn(self._config.attendee_parameter_name("*")),
                     ],
-                )
+                ),
+                "The attendees' parameters are numbered parts under one path, as many as the "
+                "workshop's attendees need; each holds names only (roles, repositories).",
             ),
         ]
+
+    def _parameter_arn(self, name: str) -> str:
+        # A hierarchical parameter's ARN is 'parameter' followed by its name ('/a/b' gives
+        # 'parameter/a/b': https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html).
+        return self.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
     def _own_name_pattern(self, attendee: str) -> str:
         """``<prefix>-<attendee>-*``: every SageMaker name the attendee's role may create."""

@@ -711,6 +711,12 @@ class WorkshopConfig(_Section):
         """The SSM parameter holding the names the labs need (written into each notebook)."""
         return f"/{self.prefix}/workshop"
 
+    def attendee_parameter_name(self, part: int | str) -> str:
+        """The n-th SSM parameter of the attendees' own entries (their role, their image
+        repository), under the workshop parameter's name: one parameter would outgrow SSM's
+        4 KB at large workshops."""
+        return f"{self.workshop_parameter_name}/attendees/{part}"
+
     @property
     def tags(self) -> dict[str, str]:
         """Tags on every resource: cost allocation and the janitor's scope both key on them."""

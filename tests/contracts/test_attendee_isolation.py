@@ -12,7 +12,6 @@ own, so no job A starts can do what A may not.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from tests.contracts.conftest import Deployed
 from workshop_spec.config import ATTENDEES_PREFIX, SCRATCH_PREFIX
 from workshopctl import service_reference
 from workshopctl.cloud_assembly import Role
+from workshopctl.labs_parameters import attendee_parameters, attendee_values, shared_parameter
 
 SERVICES = (
     "sagemaker", "s3", "ecr", "glue", "athena", "application-autoscaling", "cloudwatch", "logs",
@@ -109,13 +109,15 @@ def other_attendees_targets(deployed: Deployed, other: str) -> Iterator[Target]:
 
 
 def attendee_repositories(deployed: Deployed) -> dict[str, str]:
-    """Each attendee's own ECR repository (ARN), found where the labs find it: the workshop
-    parameter's ``image_repositories`` (repository names)."""
+    """Each attendee's own ECR repository (ARN), found where the labs find it: the attendee's
+    own parameter's ``image_repository`` (a repository name)."""
     assembly = deployed.assembly
-    (parameter,) = assembly.resources("AWS::SSM::Parameter")
-    published = json.loads(parameter.properties["Value"]).get("image_repositories", {})
     ecr = f"arn:aws:ecr:{assembly.region}:{assembly.account}:repository"
-    return {attendee: f"{ecr}/{name}" for attendee, name in published.items()}
+    return {
+        attendee: f"{ecr}/{own['image_repository']}"
+        for attendee, own in attendee_values(assembly).items()
+        if "image_repository" in own
+    }
 
 
 def studio_domain_id(deployed: Deployed) -> str | None:
@@ -383,6 +385,33 @@ def test_an_attendee_pushes_only_to_their_own_repository_and_pulls_the_workshop_
             for arn in workshop:
                 assert assembly.decide(role, action, arn), f"{me} cannot {action} on {arn}"
         assert assembly.decide(role, "ecr:GetAuthorizationToken", "*")
+
+
+def test_an_attendee_reads_the_labs_parameters_and_no_other(deployed):
+    """The labs read the shared SSM parameter and the attendees' parts (every attendee's role
+    ARN and repository name: names, which the tests above show grant nothing); no attendee
+    reads any other parameter of the account. GetParameter(s) is authorized on the
+    parameter's ARN, 'parameter' plus its name
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html)."""
+    assembly, prefix = deployed.assembly, deployed.config.prefix
+    labs = [shared_parameter(assembly), *attendee_parameters(assembly)]
+    ssm = f"arn:aws:ssm:{assembly.region}:{assembly.account}:parameter"
+    elsewhere = [
+        f"{ssm}/{prefix}/workshopx",
+        f"{ssm}/{prefix}/workshop/attendeesx",
+        f"{ssm}/{prefix}/pool/roster",
+        f"{ssm}/other/workshop/attendees/1",
+        f"{ssm}/cdk-bootstrap/hnb659fds/version",
+    ]
+    for attendee in deployed.config.attendee_names[:2]:
+        role = deployed.attendee_role(attendee)
+        for parameter in labs:
+            for action in ("ssm:GetParameter", "ssm:GetParameters"):
+                decision = assembly.decide(role, action, parameter.arn)
+                assert decision, f"{attendee}: {action} on {parameter.name}: {decision.reason}"
+        for arn in elsewhere:
+            for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"):
+                assert not assembly.decide(role, action, arn), (attendee, action, arn)
 
 
 @pytest.mark.parametrize("attendee", ["bank", "serving", "attendee"])

@@ -11,13 +11,12 @@ for Amazon ECR: https://docs.aws.amazon.com/service-authorization/latest/referen
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.contracts.conftest import Deployed, _deployed
 from tests.contracts.service_access import hosting_accesses, pipeline_accesses
 from tests.contracts.test_service_contracts import denied
+from workshopctl.labs_parameters import attendee_values, shared_values
 
 PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 
@@ -34,9 +33,8 @@ def _repository_arn(deployed: Deployed, image: str) -> str:
 
 
 def _published(deployed: Deployed) -> dict:
-    """The labs' SSM parameter: what the notebooks read (byom_image_uri, execution roles)."""
-    (parameter,) = deployed.assembly.resources("AWS::SSM::Parameter")
-    return json.loads(parameter.properties["Value"])
+    """The labs' shared SSM parameter: what the notebooks read (byom_image_uri)."""
+    return shared_values(deployed.assembly)
 
 
 def test_the_docker_image_lives_outside_the_workshop_repository(docker):
@@ -63,7 +61,8 @@ def test_every_attendee_role_can_pull_but_not_replace_the_docker_image(docker):
     assembly = docker.assembly
     published = _published(docker)
     asset_repository = _repository_arn(docker, published["byom_image_uri"])
-    for attendee, role_arn in published["execution_roles"].items():
+    for attendee, own in attendee_values(assembly).items():
+        role_arn = own["execution_role_arn"]
         role = assembly.role(role_arn)
         for action in PULL:
             decision = assembly.decide(role, action, asset_repository)

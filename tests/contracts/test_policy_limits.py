@@ -10,11 +10,13 @@ produce: a 12-digit account, a long region name, generated names at their longes
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from parliament import analyze_policy_string
 
 from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.labs_parameters import attendee_parameters, shared_parameter
 
 MANAGED_POLICY_CHARACTERS = 6_144
 INLINE_CHARACTERS_PER_ROLE = 10_240
@@ -57,6 +59,38 @@ def test_the_largest_config_has_one_role_per_attendee(largest):
     """Guards the guard: the size test must see the 100 attendee roles."""
     notebooks = list(largest.resources("AWS::SageMaker::NotebookInstance"))
     assert len(notebooks) == 100
+
+
+# SSM Parameter Store: "Standard parameters have a value limit of 4 KB" (PutParameter's Value,
+# https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html; the
+# tiers: https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+# AWS's refusal counts characters: "Standard tier parameters support a maximum parameter value
+# of 4096 characters".
+STANDARD_PARAMETER_CHARACTERS = 4_096
+
+
+@pytest.fixture(scope="module")
+def default_longest(synth) -> CloudAssembly:
+    return CloudAssembly(synth().outdir, region=LONG_REGION, longest_names=True)
+
+
+@pytest.mark.parametrize("config", ["default_longest", "largest"])
+def test_every_ssm_parameter_fits_a_standard_parameter(config, request):
+    """Measured on the resolved value a deploy writes (12-digit account, a long region,
+    generated names at their longest), for the default workshop and the largest one."""
+    assembly: CloudAssembly = request.getfixturevalue(config)
+    parameters = list(assembly.resources("AWS::SSM::Parameter"))
+    # Guards the guard: the shared parameter and a part per ten attendees (10 in the largest).
+    notebooks = list(assembly.resources("AWS::SageMaker::NotebookInstance"))
+    assert len(attendee_parameters(assembly)) == math.ceil(len(notebooks) / 10) > 0
+    assert shared_parameter(assembly) in parameters
+    problems = []
+    for parameter in parameters:
+        tier = parameter.properties.get("Tier", "Standard")
+        characters = len(parameter.properties["Value"])
+        if tier != "Standard" or characters > STANDARD_PARAMETER_CHARACTERS:
+            problems.append(f"{parameter.name}: {tier}, {characters} characters")
+    assert not problems, "\n".join(problems)
 
 
 # parliament's findings that mean a policy would not do what it says.

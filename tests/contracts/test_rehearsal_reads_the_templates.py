@@ -14,6 +14,7 @@ import pytest
 from tests.contracts.conftest import CONFIGS
 from workshop_spec.config import PROJECT_ROOT
 from workshopctl.cloud_assembly import CloudAssembly
+from workshopctl.labs_parameters import attendee_values, shared_parameter
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def labs_environment(ml_ws, tmp_path_factory) -> dict:
 
 
 def test_the_labs_read_the_parameter_the_stack_publishes(ml_ws, labs_environment):
-    [parameter] = ml_ws.resources("AWS::SSM::Parameter")
+    parameter = shared_parameter(ml_ws)
     published = json.loads(parameter.properties["Value"])
 
     assert labs_environment["source"] == f"SSM parameter {parameter.name}"
@@ -48,8 +49,10 @@ def test_the_first_attendee_is_the_first_notebook_of_the_templates(ml_ws, labs_e
     notebooks = sorted(ml_ws.resources("AWS::SageMaker::NotebookInstance"), key=lambda r: r.name)
     assert [n.name for n in notebooks] == ["ml-ws-ada", "ml-ws-grace"]
     assert labs_environment["attendee"] == "ada"
-    published = json.loads(next(ml_ws.resources("AWS::SSM::Parameter")).properties["Value"])
-    assert labs_environment["execution_role_arn"] == published["execution_roles"]["ada"]
+    own = attendee_values(ml_ws)  # from the attendees' parameters, not the shared one
+    assert labs_environment["execution_role_arn"] == own["ada"]["execution_role_arn"]
+    repositories = {attendee: entries["image_repository"] for attendee, entries in own.items()}
+    assert labs_environment["image_repositories"] == repositories
 
 
 def test_the_rehearsal_expects_the_deployed_ab_weights(ml_ws, labs_environment):

@@ -8,6 +8,7 @@ import pytest
 
 from lambdas.janitor.prices import PRICES_FILE
 from workshopctl.emulator.costs import bill, usage_cost
+from workshopctl.labs_parameters import shared_parameter
 
 PRICES = json.loads(PRICES_FILE.read_text())
 
@@ -39,7 +40,7 @@ def test_the_rehearsal_records_what_athena_read(emulated, assembly):
     from tests.emulator.conftest import attendee_role_arn
 
     athena = emulated.client("athena", "test bill", attendee_role_arn(assembly))
-    name = next(r.name for r in assembly.resources("AWS::SSM::Parameter"))
+    name = shared_parameter(assembly).name
     names = json.loads(emulated.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
     athena.start_query_execution(
         QueryString="SELECT COUNT(*) FROM bank_marketing",

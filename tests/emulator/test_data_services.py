@@ -9,10 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.emulator.conftest import attendee_role_arn
+from workshopctl.labs_parameters import shared_parameter
 
 
 def _names(emulated) -> dict:
-    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    name = shared_parameter(emulated.assembly).name
     return json.loads(emulated.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
 

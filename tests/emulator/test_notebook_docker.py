@@ -5,7 +5,6 @@ its refusals."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from tests.emulator.conftest import attendee_role_arn
 from workshop_spec.config import PROJECT_ROOT
 from workshopctl.emulator import notebook_docker
 from workshopctl.emulator.executors.ecr_images import pushed_program
+from workshopctl.labs_parameters import attendee_values, shared_values
 
 CONTAINER = PROJECT_ROOT / "training_code" / "byom_scikit"
 
@@ -147,11 +147,11 @@ def test_train_then_serve_detached_on_the_published_port_then_stop(docker, tmp_p
 
 def _repository_uri(rehearsal, attendee_index: int) -> str:
     """The n-th attendee's repository, as the labs' helper makes it from the parameter."""
-    (parameter,) = rehearsal.assembly.resources("AWS::SSM::Parameter")
-    published = json.loads(parameter.properties["Value"])
-    attendees = sorted(published["image_repositories"])
+    published = shared_values(rehearsal.assembly)
+    own = attendee_values(rehearsal.assembly)
+    attendees = sorted(own)
     registry = published["model_repository_uri"].split("/", 1)[0]
-    return f"{registry}/{published['image_repositories'][attendees[attendee_index]]}"
+    return f"{registry}/{own[attendees[attendee_index]]['image_repository']}"
 
 
 def test_login_and_push_are_ecr_calls_the_attendees_role_may_make_on_its_own_repository(

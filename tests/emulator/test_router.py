@@ -10,16 +10,17 @@ from botocore.exceptions import ClientError
 
 from tests.emulator.conftest import attendee_role_arn
 from workshopctl.emulator.wire import rest_operation
+from workshopctl.labs_parameters import attendee_by_role, shared_parameter
 
 
 def _parameter(emulated) -> dict:
     ssm = emulated.client("ssm")
-    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    name = shared_parameter(emulated.assembly).name
     return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
 
 
 def test_the_deploy_publishes_the_labs_parameter_as_the_template_has_it(emulated, assembly):
-    resource = next(assembly.resources("AWS::SSM::Parameter"))
+    resource = shared_parameter(assembly)
     assert _parameter(emulated) == json.loads(resource.properties["Value"])
 
 
@@ -34,7 +35,7 @@ def test_the_raw_bucket_holds_the_deployed_datasets(emulated):
 def test_an_attendee_reads_the_raw_data_and_writes_only_under_their_prefix(emulated, assembly):
     values = _parameter(emulated)
     role = attendee_role_arn(assembly)
-    attendee = next(a for a, arn in values["execution_roles"].items() if arn == role)
+    attendee = attendee_by_role(assembly, role)
     s3 = emulated.client("s3", "test attendee", role)
     s3.get_object(Bucket=values["raw_bucket"], Key="bike-sharing/hour.csv")
     own = f"{values['attendees_prefix']}{attendee}/note.txt"
@@ -95,7 +96,7 @@ def test_the_environment_points_boto3_at_the_emulator(emulated, assembly, monkey
     # (the synth's SDK session resolves the suite's dummy keys when tests/pipelines set them).
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     ssm = boto3.client("ssm")  # no endpoint, no keys given: the standard settings decide
-    name = next(r.name for r in assembly.resources("AWS::SSM::Parameter"))
+    name = shared_parameter(assembly).name
     assert ssm.get_parameter(Name=name)["Parameter"]["Name"] == name
     assert emulated.log.calls("test env")[0].operation == "GetParameter"
 
@@ -113,6 +114,20 @@ def test_a_request_naming_its_resource_by_arn_is_checked_on_that_resource_only()
     assert len(resources("logs:ListTagsForResource", unnamed, "123456789012")) == 6
 
 
+def test_get_parameters_is_checked_on_every_parameter_it_names():
+    """The labs' helper reads the attendees' parameter parts in one GetParameters call."""
+    from workshopctl.emulator.gate import resources
+    from workshopctl.emulator.wire import Call
+
+    names = ["/mlws/workshop/attendees/1", "/mlws/workshop/attendees/2"]
+    call = Call("ssm", "GetParameters", {"Names": names}, None, "eu-west-1", "POST", "/", {})
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/mlws/workshop/attendees"
+    assert resources("ssm:GetParameters", call, "123456789012") == [
+        (f"{arn}/1", False),
+        (f"{arn}/2", False),
+    ]
+
+
 @pytest.mark.parametrize(
     ("query", "operation"),
     [({}, "DeleteObject"), ({"uploadId": "u-1"}, "AbortMultipartUpload")],
@@ -126,7 +141,7 @@ def test_delete_objects_is_decided_per_key_of_its_body(emulated, assembly):
     AccessDenied (and the denial in the call log, where the rehearsal counts it)."""
     values = _parameter(emulated)
     role = attendee_role_arn(assembly)
-    attendee = next(a for a, arn in values["execution_roles"].items() if arn == role)
+    attendee = attendee_by_role(assembly, role)
     bucket = values["curated_bucket"]
     s3 = emulated.client("s3", "test delete objects", role)
     organiser = emulated.client("s3")

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tests.conftest import processes_naming
 from tests.emulator.conftest import attendee_role_arn
+from workshopctl.labs_parameters import attendee_by_role, attendee_values, shared_parameter
 
 REPO = Path(__file__).resolve().parents[2]
 SPLIT_TOLERANCE = 0.06  # 200 requests at 10 %: the share's standard deviation is 2.1 points
@@ -28,7 +29,7 @@ FAST_WAIT = {"Delay": 0.2, "MaxAttempts": 300}  # botocore waiters poll every 30
 @pytest.fixture(scope="module")
 def workshop_values(emulated) -> dict:
     """The SSM parameter the attendee environment publishes (what env.json holds)."""
-    name = next(r.name for r in emulated.assembly.resources("AWS::SSM::Parameter"))
+    name = shared_parameter(emulated.assembly).name
     value = emulated.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
     return json.loads(value)
 
@@ -38,7 +39,7 @@ def attendee(emulated, assembly, workshop_values) -> dict:
     """The first attendee: their role, name, clients, and model archives in their own prefix
     (copied by the organiser from the serving stack's assets, which their role cannot read)."""
     role = attendee_role_arn(assembly)
-    name = next(a for a, arn in workshop_values["execution_roles"].items() if arn == role)
+    name = attendee_by_role(assembly, role)
     bucket = workshop_values["curated_bucket"]
     own = f"{workshop_values['attendees_prefix']}{name}/"
     models = {}
@@ -299,7 +300,7 @@ def test_a_payload_over_6_mb_is_refused(assembly, attendee):
 
 
 def test_another_attendees_endpoint_is_denied(emulated, attendee, workshop_values, bank_row):
-    someone_else = next(a for a in workshop_values["execution_roles"] if a != attendee["name"])
+    someone_else = next(a for a in attendee_values(emulated.assembly) if a != attendee["name"])
     other = f"{workshop_values['prefix']}-{someone_else}-ab"
     with pytest.raises(ClientError) as denied:
         attendee["runtime"].invoke_endpoint(

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError, WaiterError
 
 from tests.emulator.conftest import attendee_role_arn
 from workshopctl.emulator.executors import sagemaker_jobs
+from workshopctl.labs_parameters import attendee_by_role, shared_parameter
 
 XGBOOST_QUICK = {"objective": "binary:logistic", "eval_metric": "auc", "num_round": "20"}
 TELEMETRY_OPT_OUT = """SchemaVersion: '1.0'
@@ -40,14 +41,15 @@ def jobs(emulated):
 @pytest.fixture(scope="module")
 def workshop_values(emulated) -> dict:
     ssm = emulated.client("ssm")
-    return json.loads(ssm.get_parameter(Name="/mlws/workshop")["Parameter"]["Value"])
+    name = shared_parameter(emulated.assembly).name
+    return json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
 
 
 @pytest.fixture(scope="module")
 def attendee(assembly, workshop_values) -> tuple[str, str]:
     """(attendee name, role ARN) of the first attendee."""
     role = attendee_role_arn(assembly)
-    name = next(a for a, arn in workshop_values["execution_roles"].items() if arn == role)
+    name = attendee_by_role(assembly, role)
     return name, role
 
 

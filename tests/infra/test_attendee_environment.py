@@ -182,6 +182,26 @@ def test_attendees_may_read_the_labs_archive_and_nothing_else_of_the_asset_bucke
     assert labs.endswith(".zip") and "*" not in labs
 
 
+# -- the labs' parameters -----------------------------------------------------------------------
+def test_the_shared_parameter_names_no_attendee_and_lists_the_parts_that_do(three):
+    """Per-attendee entries outgrew the one parameter's 4 KB (tests/contracts/
+    test_policy_limits.py measures every value at 100 attendees): the shared one holds only
+    what is shared and the names of the parts holding each attendee's role and repository."""
+    parameters = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in resources_of(three, "AWS::SSM::Parameter").values()
+    }
+    assert set(parameters) == {"/mlws/workshop", "/mlws/workshop/attendees/1"}
+    assert all(p["Tier"] == "Standard" for p in parameters.values())
+    shared = json.dumps(parameters["/mlws/workshop"]["Value"])
+    part = json.dumps(parameters["/mlws/workshop/attendees/1"]["Value"])
+    assert '\\"attendee_parameters\\":[\\"/mlws/workshop/attendees/1\\"]' in shared
+    for attendee in THREE:
+        role = role_of(three, attendee)
+        assert role in part and role not in shared, attendee
+    assert "execution_roles" in part and "execution_roles" not in shared
+
+
 # -- least privilege ----------------------------------------------------------------------------
 
 
@@ -284,6 +304,7 @@ def test_attendee_role_statements_are_exactly_these(three):
     assert not [a for a in statements["PushAndPullOwnImages"].actions if "Delete" in a]
     assert statements["ReadWorkshopParameter"].resources == (
         f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/mlws/workshop/attendees/*",
     )
     assert statements["UseDataKeyThroughS3"].conditions == {
         "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}

@@ -130,6 +130,60 @@ def test_without_env_json_the_ssm_parameter_is_found_from_a_prefix_with_a_dash(
     assert env.source == "SSM parameter /ml-ws/workshop"
 
 
+def _publish(values: dict, parts: list[dict]) -> None:
+    """The stack's parameters: the shared one and the attendees' parts it lists."""
+    ssm = boto3.client("ssm", region_name=REGION)
+    name = f"/{values['prefix']}/workshop"
+    names = [f"{name}/attendees/{n}" for n in range(1, len(parts) + 1)]
+    shared = {**values, "attendee_parameters": names}
+    shared.pop("execution_role_arn", None)
+    ssm.put_parameter(Name=name, Value=json.dumps(shared), Type="String")
+    for part_name, part in zip(names, parts, strict=True):
+        ssm.put_parameter(Name=part_name, Value=json.dumps(part), Type="String")
+
+
+def test_the_attendees_entries_come_from_the_parts_the_shared_parameter_lists(
+    aws, monkeypatch, tmp_path
+):
+    """The shared parameter names nothing per attendee (SSM's 4 KB would not hold 100 of
+    them): env.json carries the shared values, the helper reads in the parts, here eleven
+    (two GetParameters calls), and presents them as before."""
+    parts = [
+        {"execution_roles": {f"a{n}": f"arn:aws:iam::1:role/a{n}"},
+         "image_repositories": {f"a{n}": f"mlws-a{n}-byom"}}
+        for n in range(10)
+    ] + [{"execution_roles": {"alice": "arn:aws:iam::1:role/alice"},
+          "image_repositories": {"alice": "mlws-alice-byom"}}]  # fmt: skip
+    _publish({**ENVIRONMENT, "model_repository_uri": "1.dkr.ecr.eu-west-1.amazonaws.com/m"}, parts)
+    shared = boto3.client("ssm", region_name=REGION).get_parameter(Name="/mlws/workshop")
+    env_file = tmp_path / "published.json"
+    env_file.write_text(shared["Parameter"]["Value"])  # what the lifecycle script writes
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    _forget_cached_sessions()
+    env = workshop.environment()
+    assert env.execution_role_arn == "arn:aws:iam::1:role/alice"
+    assert len(env.image_repositories) == 11
+    assert workshop.own_image_repository() == "1.dkr.ecr.eu-west-1.amazonaws.com/mlws-alice-byom"
+
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(tmp_path / "missing.json"))  # SSM alone
+    monkeypatch.setenv("WORKSHOP_NOTEBOOK", "mlws-a3")
+    _forget_cached_sessions()
+    env = workshop.environment()
+    assert (env.attendee, env.execution_role_arn) == ("a3", "arn:aws:iam::1:role/a3")
+    assert env.source == "SSM parameter /mlws/workshop"
+
+
+def test_a_missing_attendees_parameter_is_a_clear_error(aws, monkeypatch, tmp_path):
+    env_file = tmp_path / "published.json"
+    env_file.write_text(
+        json.dumps({**ENVIRONMENT, "attendee_parameters": ["/mlws/workshop/attendees/1"]})
+    )
+    monkeypatch.setenv("WORKSHOP_ENV_FILE", str(env_file))
+    _forget_cached_sessions()
+    with pytest.raises(RuntimeError, match=r"/mlws/workshop/attendees/1"):
+        workshop.environment()
+
+
 def test_unique_names_fit_the_limits_and_keep_the_prefix_the_role_checks(aws):
     job = workshop.unique_name("bank-xgb")
     tuning = workshop.unique_name("a-rather-long-hpo-suffix", max_length=32)

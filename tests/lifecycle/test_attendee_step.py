@@ -10,6 +10,7 @@ import pytest
 from workshop_spec.config import ORIGINAL_LAB_REPOSITORIES, load_project_config
 from workshopctl.cloud_assembly import CloudAssembly
 from workshopctl.emulator.rehearsal import attendee_notebook
+from workshopctl.labs_parameters import shared_parameter
 from workshopctl.local.attendee_step import (
     CRON_MARK,
     AttendeeEnvironmentStep,
@@ -39,8 +40,8 @@ def test_step_runs_the_lifecycle_and_judges_idleness(tmp_path: Path, synth) -> N
     for url in repositories:  # cloned from the bare copies of this project's repository
         assert (notebooks / repository_name(url) / "workshopctl" / "__init__.py").is_file()
     environment = json.loads((notebooks / ".workshop" / "env.json").read_text())
-    # What the stack's SSM parameter holds, as the templates deploy it.
-    [parameter] = CloudAssembly(synth().outdir).resources("AWS::SSM::Parameter")
+    # What the stack's shared SSM parameter holds, as the templates deploy it.
+    parameter = shared_parameter(CloudAssembly(synth().outdir))
     assert environment == json.loads(parameter.properties["Value"])
     assert environment["glue_database"] == config.glue_database_name
     crontab = (sandbox / "crontab").read_text()

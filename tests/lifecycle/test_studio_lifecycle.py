@@ -13,7 +13,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from notebook_lifecycle.render import CONTENT_LIMIT, encoded_length, render_studio_jupyterlab
 from workshopctl.local.attendee_step import Sandbox, make_sandbox, run_script
@@ -31,7 +33,7 @@ PUBLISHED = {
     "curated_bucket": "curated",
     "athena_workgroup": "mlws-workgroup",
     "glue_database": "mlws_datalake",
-    "execution_roles": ROLES,
+    "attendee_parameters": [f"{PARAMETER}/attendees/1"],
     "tags": {"workshop": "mlws"},
 }
 
@@ -125,8 +127,16 @@ def helper(space: Sandbox, monkeypatch: pytest.MonkeyPatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WORKSHOP_ENV_FILE", str(space.env_file))
     monkeypatch.setattr(workshop, "NOTEBOOK_METADATA", space.metadata_file)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
     workshop.environment.cache_clear()
-    yield workshop
+    with mock_aws():  # the attendees' part, which the helper reads in at its first call
+        boto3.client("ssm", region_name=PUBLISHED["region"]).put_parameter(
+            Name=PUBLISHED["attendee_parameters"][0],
+            Value=json.dumps({"execution_roles": ROLES}),
+            Type="String",
+        )
+        yield workshop
     workshop.environment.cache_clear()
 
 

@@ -84,9 +84,24 @@ def resources(
         # resource, of whichever of the action's types it is.
         return [(arn, False) for arn in named]
     found = []
-    for extra in minted or [{}]:
+    for extra in minted or _named_parameters(action, call) or [{}]:
         found += _filled(action, formats, call, {**_known(action, call, account), **extra})
     return list(dict.fromkeys(found))
+
+
+def _named_parameters(action: str, call: Call) -> list[dict[str, str]]:
+    """SSM's GetParameters names up to ten parameters (``Names``); IAM authorizes it on each
+    one's ARN (the Service Authorization Reference for Systems Manager: GetParameters acts on
+    the parameter resource type,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html)."""
+    names = call.params.get("Names")
+    if not action.startswith("ssm:") or not isinstance(names, list):
+        return []
+    return [
+        {"ParameterNameWithoutLeadingSlash": name.lstrip("/")}
+        for name in names
+        if isinstance(name, str)
+    ]
 
 
 @functools.cache

@@ -458,6 +458,7 @@ class AttendeeEnvironmentStep:
     def run(self, workspace: Workspace, log: Log) -> StepReport:
         from workshopctl.cloud_assembly import CloudAssembly
         from workshopctl.emulator.rehearsal import attendee_notebook
+        from workshopctl.labs_parameters import shared_parameter
         from workshopctl.local.synth_step import CDK_OUT
 
         # The notebook, its scripts and the labs' parameter as the templates deploy them.
@@ -468,7 +469,7 @@ class AttendeeEnvironmentStep:
                       **script_parameters(scripts["on-start.sh"])}  # fmt: skip
         idle_minutes = int(parameters["IDLE_MINUTES"])
         repositories = parameters["LAB_REPOSITORIES"].split()
-        [parameter] = assembly.resources("AWS::SSM::Parameter")
+        parameter = shared_parameter(assembly)  # what the scripts read; not the attendees'
         self.parameter = (parameter.name, parameter.properties["Value"])
         sandbox = make_sandbox(
             workspace.bucket("work") / "attendee_environment", notebook.name, notebook.arn

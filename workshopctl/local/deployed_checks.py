@@ -11,13 +11,13 @@ from the workshop config.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshopctl.cloud_assembly import CloudAssembly, Resource
+from workshopctl.labs_parameters import shared_values
 
 SPLIT_TOLERANCE = 0.05  # ±5 points of the weights over the requests below
 REQUESTS = 400
@@ -37,9 +37,8 @@ class ServingCheck:
 
 
 def labs_parameter(assembly: CloudAssembly) -> dict:
-    """The labs' SSM parameter's value, as the template holds it."""
-    [parameter] = assembly.resources("AWS::SSM::Parameter")
-    return json.loads(parameter.properties["Value"])
+    """The labs' shared SSM parameter's value, as the template holds it."""
+    return shared_values(assembly)
 
 
 def deployed_weights(assembly: CloudAssembly, endpoint: str) -> dict[str, float]:
