@@ -253,3 +253,25 @@ def test_a_registered_version_is_listed_with_its_tags_and_can_be_deleted(bank_pa
         sagemaker.list_tags(ResourceArn=arn)
     with pytest.raises(ClientError, match="does not exist"):
         sagemaker.delete_model_package(ModelPackageName=arn)
+    # SageMaker never gives a deleted version's number again (moto would: len(group) + 1),
+    # so a later registration's model and config names cannot meet the deleted one's.
+    deleted = int(arn.rsplit("/", 1)[1])
+    package = steps["TunedXGBoost-RegisterModel"]["Metadata"]["RegisterModel"]
+    described = {
+        "InferenceSpecification": {
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1",
+                    "ModelDataUrl": "s3://b/k",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        }
+    }
+    again = sagemaker.create_model_package(ModelPackageGroupName="mlws-bank-marketing", **described)
+    version = int(again["ModelPackageArn"].rsplit("/", 1)[1])
+    assert version > deleted, (package, again["ModelPackageArn"])
+    listed = sagemaker.describe_model_package(ModelPackageName=again["ModelPackageArn"])
+    assert listed["ModelPackageVersion"] == version
+    sagemaker.delete_model_package(ModelPackageName=again["ModelPackageArn"])

@@ -97,6 +97,9 @@ def test_a_shared_config_has_no_release(assembly, tmp_path):
 
 def test_the_organiser_assumes_the_execution_role_in_each_account(monkeypatch):
     use_dummy_credentials(monkeypatch, REGION)
+    # moto answers every request in MOTO_ACCOUNT_ID's account when it is set (the emulated
+    # accounts of the session set it), not in the account of the assumed role's keys.
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     with mock_aws():
         organiser = boto3.Session(region_name=REGION)
         session = pool.account_session(

@@ -46,7 +46,10 @@ def reset_moto() -> None:
     """Forget every resource moto holds (its backends are global to the process)."""
     from moto.moto_api._internal.models import moto_api_backend
 
+    from workshopctl.emulator.moto_state import forget_issued_versions
+
     moto_api_backend.reset()
+    forget_issued_versions()
 
 
 class EmulatedAccount:

@@ -83,12 +83,50 @@ def _next_model_package(params: Mapping, account: str, region: str) -> list[dict
     group = params.get("ModelPackageGroupName")
     if not isinstance(group, str) or "/" in group or ":" in group:
         return []  # an unversioned package (its own name), or a group named by ARN
+
+    return [{"ModelPackageName": f"{group}/{_last_version(group, account, region) + 1}"}]
+
+
+# The highest version each group ever issued (by account, region, group): SageMaker never gives
+# a deleted package's version again ("Model groups and versions": versions increase by one per
+# registration), while moto numbers a new package len(group) + 1.
+_issued_versions: dict[tuple[str, str, str], int] = {}
+
+
+def _last_version(group: str, account: str, region: str) -> int:
     from moto.sagemaker.models import sagemaker_backends
 
     packages = sagemaker_backends[account][region].model_packages.values()
     versions = [p.model_package_version or 0 for p in packages
                 if p.model_package_group_name == group]  # fmt: skip
-    return [{"ModelPackageName": f"{group}/{max(versions, default=0) + 1}"}]
+    return max([*versions, _issued_versions.get((account, region, group), 0)])
+
+
+def forget_issued_versions() -> None:
+    """With moto's state reset, no version was ever issued."""
+    _issued_versions.clear()
+
+
+def never_reused_version(arn: str, account: str, region: str) -> str:
+    """The ARN of the package moto just registered as ``arn``, renumbered past every version
+    its group ever issued when moto reused a deleted package's version."""
+    packages = _sagemaker(account, region).model_packages
+    package = packages.get(arn)
+    if package is None or not package.model_package_version:
+        return arn
+    group = package.model_package_group_name
+    key = (account, region, group)
+    issued = _issued_versions.get(key, 0)
+    if package.model_package_version > issued:
+        _issued_versions[key] = package.model_package_version
+        return arn
+    version = issued + 1
+    renumbered = f"{arn.rsplit('/', 1)[0]}/{version}"
+    del packages[arn]
+    package.model_package_version, package.arn = version, renumbered
+    packages[renumbered] = package
+    _issued_versions[key] = version
+    return renumbered
 
 
 def named_queries(ids: list[str], account: str, region: str) -> tuple[list[dict], list[str]]:
@@ -259,6 +297,10 @@ def delete_model_package(name_or_arn: str, account: str, region: str) -> bool:
     packages = _sagemaker(account, region).model_packages
     for arn, package in list(packages.items()):
         if name_or_arn in (arn, package.model_package_name):
+            if package.model_package_version:
+                key = (account, region, package.model_package_group_name)
+                last = max(_issued_versions.get(key, 0), package.model_package_version)
+                _issued_versions[key] = last
             del packages[arn]
             return True
     return False

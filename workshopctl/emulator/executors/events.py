@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from workshopctl.emulator.moto_state import event_pattern_matches
+from workshopctl.emulator.moto_state import event_pattern_matches, never_reused_version
 from workshopctl.emulator.server import Reply
 from workshopctl.emulator.wire import Call
 
@@ -84,6 +84,11 @@ class EventBus:
         reply = forward(call)
         if reply.status == 200:
             arn = reply.json().get("ModelPackageArn") or call.params.get("ModelPackageArn")
+            if arn and call.operation == "CreateModelPackage":
+                account, region = self.assembly.account, call.region or self.assembly.region
+                registered = never_reused_version(arn, account, region)
+                if registered != arn:
+                    arn, reply = registered, Reply.of_json({"ModelPackageArn": registered})
             if arn:
                 self.emit_model_package(arn)
         return reply
